@@ -1,0 +1,85 @@
+"""The application factory: one FastAPI app serving the JSON API, the pages and the jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+
+from laotie import __version__
+from laotie.config import Settings, get_settings
+from laotie.kit.db import Database
+from laotie.kit.events import Dispatcher, bus
+from laotie.kit.http import install_error_handlers
+from laotie.kit.jobs import scheduler
+
+log = logging.getLogger("laotie")
+
+
+def _register_domains() -> None:
+    """Import the modules that register event handlers and jobs."""
+    import laotie.catalog.handlers
+    import laotie.orders.handlers
+    import laotie.orders.tasks  # noqa: F401
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    _register_domains()
+    database = db or Database.connect(settings)
+    dispatcher = Dispatcher(database, bus)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(dispatcher.run_forever(), name="outbox")]
+        if settings.jobs_enabled:
+            tasks.append(asyncio.create_task(
+                scheduler.run_forever(database, settings.jobs_interval_seconds), name="jobs"))
+        dispatcher.wake()  # events left over from a previous run
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if db is None:
+                await database.dispose()
+
+    app = FastAPI(title="laotie", version=__version__, lifespan=lifespan,
+                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.db = database
+    app.state.dispatcher = dispatcher
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    from laotie.catalog.endpoints import router as catalog_router
+    from laotie.identity.endpoints import router as identity_router
+    from laotie.orders.endpoints import router as orders_router
+    from laotie.web import install_pages
+
+    for router in (identity_router, catalog_router, orders_router):
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(
+            "# TYPE laotie_sql_statements_total counter\n"
+            f"laotie_sql_statements_total {database.stats.statements}\n"
+        )
+
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    install_pages(app)
+    return app

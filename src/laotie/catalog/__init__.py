@@ -1,0 +1,1 @@
+"""Catalog: categories and commission rates, shops, products, SKUs, stock, images."""

@@ -1,0 +1,101 @@
+"""Settings: environment variables (LAOTIE_*), an optional TOML file, then defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads `LAOTIE_CONFIG` (default ./laotie.toml) when it exists; env vars still win."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = Path(os.environ.get("LAOTIE_CONFIG", "laotie.toml"))
+        if not path.is_file():
+            return {}
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        return data.get("laotie", data)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAOTIE_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./laotie.db"
+    # WAL with FULL: a commit that returned is on disk, which is what money needs.
+    sqlite_synchronous: str = "FULL"
+    db_pool_size: int = 8
+    data_dir: Path = Path(".")
+    media_dir: Path = Path("media")
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    cookie_secure: bool = False
+
+    payment_timeout_minutes: int = Field(15, ge=1)
+    auto_confirm_days_after_delivery: int = Field(7, ge=1)
+    auto_confirm_days_after_shipping: int = Field(15, ge=1)
+    sandbox_gateway_secret: str = ""
+    currency: str = "CNY"
+    default_commission_bps: int = Field(500, ge=0, le=10000)
+    max_image_bytes: int = 5 * 1024 * 1024
+    # argon2id cost; tests lower it, production keeps the library's defaults.
+    argon2_time_cost: int = Field(3, ge=1)
+    argon2_memory_kib: int = Field(65536, ge=64)
+    session_days: int = Field(30, ge=1)
+
+    jobs_enabled: bool = True
+    jobs_interval_seconds: float = 15.0
+    log_sql: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls), file_secret_settings)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def secret(self, purpose: str) -> bytes:
+        """A per-purpose key derived from the instance secret (sessions, gateway, ...)."""
+        import hashlib
+
+        base = self.secret_key or _instance_secret(self.data_dir)
+        return hashlib.sha256(f"{purpose}:{base}".encode()).digest()
+
+
+def _instance_secret(data_dir: Path) -> str:
+    """A random secret kept beside the data so sessions survive restarts without setup."""
+    path = data_dir / ".laotie-secret"
+    if path.is_file():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race; use its secret
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

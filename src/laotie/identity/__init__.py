@@ -1,0 +1,1 @@
+"""Identity: accounts, roles, sessions and API tokens."""

@@ -1,0 +1,24 @@
+"""Identity error codes."""
+
+from laotie.kit.errors import Conflict, DomainError, Forbidden, Unauthorized
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+class NotAuthenticated(Unauthorized):
+    code = "not_authenticated"
+
+
+class RoleRequired(Forbidden):
+    code = "role_required"
+
+
+class RoleNotSelfServe(DomainError):
+    code = "role_not_self_serve"
+    status = 403

@@ -1,0 +1,32 @@
+"""Identity queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laotie.models import ApiToken, User, WebSession
+
+
+async def user_by_username(s: AsyncSession, username: str) -> User | None:
+    return (await s.execute(select(User).where(User.username == username))).scalar_one_or_none()
+
+
+async def user_by_token_hash(s: AsyncSession, token_hash: str) -> User | None:
+    stmt = (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None), User.is_active)
+    )
+    return (await s.execute(stmt)).scalar_one_or_none()
+
+
+async def user_by_session_hash(s: AsyncSession, token_hash: str, now: datetime) -> User | None:
+    stmt = (
+        select(User)
+        .join(WebSession, WebSession.user_id == User.id)
+        .where(WebSession.token_hash == token_hash, WebSession.expires_at > now, User.is_active)
+    )
+    return (await s.execute(stmt)).scalar_one_or_none()

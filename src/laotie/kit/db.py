@@ -1,0 +1,112 @@
+"""Database engines, sessions and the unit of work (one request or job = one transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from laotie.config import Settings
+
+
+@dataclass
+class SqlStats:
+    """Counts statements sent to the database (BEGIN/COMMIT excluded); read by /metrics."""
+
+    statements: int = 0
+
+
+def make_engine(settings: Settings, stats: SqlStats | None = None) -> AsyncEngine:
+    url = settings.database_url
+    if settings.is_sqlite:
+        # One connection: SQLite has one writer anyway, and serialising in the pool
+        # (an asyncio queue) is far cheaper than SQLITE_BUSY retries.
+        engine = create_async_engine(
+            url,
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            echo=settings.log_sql,
+        )
+        synchronous = settings.sqlite_synchronous.upper()
+        if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"LAOTIE_SQLITE_SYNCHRONOUS must be OFF/NORMAL/FULL/EXTRA, got {synchronous}")
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take transactions into our own hands (see "begin" below).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=15000")
+            cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # IMMEDIATE takes the write lock up front, so a read-then-write
+            # transaction cannot be overtaken by another process's writer.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        engine = create_async_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            pool_pre_ping=False,
+            echo=settings.log_sql,
+        )
+    if stats is not None:
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+                stats.statements += 1
+
+    return engine
+
+
+@dataclass
+class Database:
+    """The engine, the session factory, and the hooks that run after a commit."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    stats: SqlStats
+    after_commit: list[Callable[[AsyncSession], None]] = field(default_factory=list)
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Database:
+        stats = SqlStats()
+        engine = make_engine(settings, stats)
+        maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        return cls(settings=settings, engine=engine, sessionmaker=maker, stats=stats)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit on success, roll back on any exception."""
+        async with self.sessionmaker() as session:
+            session.info["db"] = self
+            async with session.begin():
+                yield session
+            for hook in self.after_commit:
+                hook(session)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for whichever database the session is on."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    bind = session.get_bind()
+    module = postgresql if bind.dialect.name == "postgresql" else sqlite
+    return module.insert(table)

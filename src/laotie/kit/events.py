@@ -1,0 +1,143 @@
+"""Domain events through an outbox: recorded with the change, dispatched after commit.
+
+A handler runs in its own transaction together with the row that says it ran
+(`event_deliveries`), so a redelivered event is skipped by the handlers that
+already committed, and a rolled-back transaction leaves no event to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laotie.kit.db import dialect_insert
+from laotie.models import EventDelivery, OutboxEvent, utcnow
+
+if TYPE_CHECKING:
+    from laotie.kit.db import Database
+
+log = logging.getLogger("laotie.events")
+
+Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+MAX_ATTEMPTS = 20
+
+
+async def record_event(session: AsyncSession, name: str, payload: dict[str, Any]) -> None:
+    await record_events(session, [(name, payload)])
+
+
+async def record_events(session: AsyncSession, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """Write past-tense events (`order.paid`) in the caller's transaction."""
+    if not events:
+        return
+    now = utcnow()
+    await session.execute(
+        insert(OutboxEvent),
+        [{"name": n, "payload": p, "created_at": now, "attempts": 0} for n, p in events],
+    )
+    session.info["events"] = True
+
+
+@dataclass
+class EventBus:
+    """Who handles which event; domains register their handlers at start-up."""
+
+    handlers: dict[str, list[tuple[str, Handler]]] = field(default_factory=dict)
+
+    def on(self, event: str, name: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.handlers.setdefault(event, []).append((name, fn))
+            return fn
+
+        return register
+
+
+class Dispatcher:
+    """Drains the outbox after each commit that recorded events, and on a timer."""
+
+    def __init__(self, db: Database, bus: EventBus, *, batch: int = 200) -> None:
+        self.db = db
+        self.bus = bus
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        db.after_commit.append(self._after_commit)
+
+    def _after_commit(self, session: AsyncSession) -> None:
+        if session.info.get("events"):
+            self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_forever(self, idle_seconds: float = 5.0) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=idle_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.drain()
+            except Exception:  # keep the loop alive; the events stay in the outbox
+                log.exception("outbox drain failed")
+
+    async def drain(self) -> int:
+        """Dispatch every pending event; returns how many were fully dispatched."""
+        done = 0
+        async with self._lock:
+            while True:
+                async with self.db.transaction() as s:
+                    rows = (
+                        await s.execute(
+                            select(OutboxEvent.id, OutboxEvent.name, OutboxEvent.payload)
+                            .where(OutboxEvent.dispatched_at.is_(None))
+                            .where(OutboxEvent.attempts < MAX_ATTEMPTS)
+                            .order_by(OutboxEvent.id)
+                            .limit(self.batch)
+                        )
+                    ).all()
+                if not rows:
+                    return done
+                progressed = False
+                for event_id, name, payload in rows:
+                    if await self._dispatch_one(event_id, name, payload):
+                        done += 1
+                        progressed = True
+                if not progressed or len(rows) < self.batch:
+                    return done
+
+    async def _dispatch_one(self, event_id: int, name: str, payload: dict[str, Any]) -> bool:
+        error: str | None = None
+        for handler_name, fn in self.bus.handlers.get(name, []):
+            try:
+                async with self.db.transaction() as s:
+                    claimed = await s.execute(
+                        dialect_insert(s, EventDelivery)
+                        .values(event_id=event_id, handler=handler_name, created_at=utcnow())
+                        .on_conflict_do_nothing()
+                        .returning(EventDelivery.event_id)
+                    )
+                    if claimed.first() is None:
+                        continue  # handled before (a redelivery, or another worker)
+                    await fn(s, payload)
+            except Exception as exc:
+                log.exception("handler %s failed on event %s #%s", handler_name, name, event_id)
+                error = f"{handler_name}: {exc!r}"[:500]
+        async with self.db.transaction() as s:
+            values: dict[str, Any] = (
+                {"dispatched_at": utcnow()}
+                if error is None
+                else {"attempts": OutboxEvent.attempts + 1, "last_error": error}
+            )
+            await s.execute(update(OutboxEvent).where(OutboxEvent.id == event_id).values(**values))
+        return error is None
+
+
+bus = EventBus()

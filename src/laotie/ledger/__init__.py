@@ -1,0 +1,1 @@
+"""Ledger: double-entry accounts, immutable journal entries, balances and the check."""

@@ -1,0 +1,25 @@
+"""The chart of accounts: names and kinds, in one place."""
+
+from __future__ import annotations
+
+# asset: what the platform holds (money at the gateway); grows with debits.
+# liability: what the platform owes (to merchants, to buyers); grows with credits.
+# revenue: what the platform earned; grows with credits.
+ASSET, LIABILITY, REVENUE = "asset", "liability", "revenue"
+
+GATEWAY_CLEARING = ("platform:gateway_clearing", ASSET)
+COMMISSION_REVENUE = ("platform:commission_revenue", REVENUE)
+
+
+def shop_pending(shop_id: int) -> tuple[str, str]:
+    """Owed to a merchant for orders not yet completed (待结算)."""
+    return (f"shop:{shop_id}:pending", LIABILITY)
+
+
+def shop_available(shop_id: int) -> tuple[str, str]:
+    """Owed to a merchant and free to withdraw (可提现)."""
+    return (f"shop:{shop_id}:available", LIABILITY)
+
+
+def buyer_refund_payable(buyer_id: int) -> tuple[str, str]:
+    return (f"buyer:{buyer_id}:refund_payable", LIABILITY)

@@ -1,0 +1,122 @@
+"""Ledger rules: post balanced entries, never edit them, and prove the books add up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laotie.kit.db import dialect_insert
+from laotie.ledger import accounts as acct
+from laotie.ledger import repository
+from laotie.ledger.errors import UnbalancedEntry
+from laotie.models import JournalEntry, JournalPosting, LedgerAccount, utcnow
+
+Line = tuple[tuple[str, str], int]  # (account, signed amount: debit > 0, credit < 0)
+
+
+async def post_entry(s: AsyncSession, kind: str, ref: str, lines: list[Line], memo: str = "") -> int | None:
+    """Write one balanced entry; the same (kind, ref) twice is a no-op returning None."""
+    lines = [(a, amt) for a, amt in lines if amt != 0]
+    if not lines:
+        return None  # a zero-value fact (a free order) moves no money
+    if sum(amount for _, amount in lines) != 0 or len(lines) < 2:
+        raise UnbalancedEntry(f"entry {kind}/{ref} does not balance")
+    inserted = await s.execute(
+        dialect_insert(s, JournalEntry)
+        .values(kind=kind, ref=ref, memo=memo, created_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(JournalEntry.id)
+    )
+    entry_id = inserted.scalar()
+    if entry_id is None:
+        return None
+    ids = await repository.ensure_accounts(s, [a for a, _ in lines])
+    await s.execute(
+        insert(JournalPosting),
+        [{"entry_id": entry_id, "account_id": ids[code], "amount": amt} for (code, _), amt in lines],
+    )
+    # Balances move in account-id order so two entries never wait on each other in a cycle.
+    per_account: dict[int, int] = {}
+    for (code, _), amt in lines:
+        per_account[ids[code]] = per_account.get(ids[code], 0) + amt
+    for account_id in sorted(per_account):
+        await s.execute(
+            update(LedgerAccount).where(LedgerAccount.id == account_id)
+            .values(balance=LedgerAccount.balance + per_account[account_id])
+        )
+    return int(entry_id)
+
+
+# ---- the business facts the ledger records ----------------------------------------
+
+
+async def record_order_paid(s: AsyncSession, *, order_id: int, shop_id: int, total: int, commission: int) -> None:
+    """Buyer's money arrives: the merchant is owed it less 扣点, which the platform earns."""
+    await post_entry(s, "order.paid", f"order:{order_id}", [
+        (acct.GATEWAY_CLEARING, total),
+        (acct.shop_pending(shop_id), -(total - commission)),
+        (acct.COMMISSION_REVENUE, -commission),
+    ], memo=f"payment for order {order_id}")
+
+
+async def record_order_completed(s: AsyncSession, *, order_id: int, shop_id: int, net: int) -> None:
+    """The order is done: the merchant's pending money becomes available."""
+    await post_entry(s, "order.completed", f"order:{order_id}", [
+        (acct.shop_pending(shop_id), net),
+        (acct.shop_available(shop_id), -net),
+    ], memo=f"order {order_id} completed")
+
+
+async def record_unmatched_payment_refunded(
+    s: AsyncSession, *, ref: str, buyer_id: int, amount: int, memo: str
+) -> None:
+    """Money that arrived for nothing we sell (a late or duplicate payment) goes straight back."""
+    await post_entry(s, "payment.unmatched", ref, [
+        (acct.GATEWAY_CLEARING, amount),
+        (acct.buyer_refund_payable(buyer_id), -amount),
+    ], memo=memo)
+    await post_entry(s, "refund.paid", ref, [
+        (acct.buyer_refund_payable(buyer_id), amount),
+        (acct.GATEWAY_CLEARING, -amount),
+    ], memo=memo)
+
+
+@dataclass
+class ShopBalances:
+    pending: int
+    available: int
+
+
+async def shop_balances(s: AsyncSession, shop_id: int) -> ShopBalances:
+    pending, available = acct.shop_pending(shop_id)[0], acct.shop_available(shop_id)[0]
+    got = await repository.balances(s, [pending, available])
+    # Liabilities are credit-normal: show what is owed as a positive number.
+    return ShopBalances(pending=-got.get(pending, 0), available=-got.get(available, 0))
+
+
+async def platform_balances(s: AsyncSession) -> dict[str, int]:
+    codes = [acct.GATEWAY_CLEARING[0], acct.COMMISSION_REVENUE[0]]
+    got = await repository.balances(s, codes)
+    return {"gateway_clearing": got.get(codes[0], 0), "commission_revenue": -got.get(codes[1], 0)}
+
+
+@dataclass
+class CheckReport:
+    entries: int
+    postings: int
+    accounts: int
+    unbalanced: list[tuple[int, int]]
+    drifted: list[tuple[str, int, int]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.unbalanced and not self.drifted
+
+
+async def check(s: AsyncSession) -> CheckReport:
+    """Every entry sums to zero, and every cached balance equals the sum of its postings."""
+    entries, postings, accounts = await repository.counts(s)
+    return CheckReport(entries, postings, accounts, await repository.unbalanced_entries(s),
+                       await repository.drifted_accounts(s))

@@ -1,0 +1,51 @@
+"""All tables, re-exported: the one Alembic target."""
+
+from laotie.models.api_token import ApiToken
+from laotie.models.base import Base, utcnow
+from laotie.models.cart_item import CartItem
+from laotie.models.category import Category
+from laotie.models.event_delivery import EventDelivery
+from laotie.models.idempotency_key import IdempotencyKey
+from laotie.models.journal_entry import JournalEntry
+from laotie.models.journal_posting import JournalPosting
+from laotie.models.ledger_account import LedgerAccount
+from laotie.models.order import ORDER_STATUSES, Order
+from laotie.models.order_line import OrderLine
+from laotie.models.outbox_event import OutboxEvent
+from laotie.models.payment import Payment
+from laotie.models.payment_refund import PaymentRefund
+from laotie.models.product import PRODUCT_STATUSES, Product
+from laotie.models.product_image import ProductImage
+from laotie.models.purchase_counter import PurchaseCounter
+from laotie.models.shop import Shop
+from laotie.models.sku import Sku
+from laotie.models.user import ROLES, User
+from laotie.models.web_session import WebSession
+
+__all__ = [
+    "ORDER_STATUSES",
+    "PRODUCT_STATUSES",
+    "ROLES",
+    "ApiToken",
+    "Base",
+    "CartItem",
+    "Category",
+    "EventDelivery",
+    "IdempotencyKey",
+    "JournalEntry",
+    "JournalPosting",
+    "LedgerAccount",
+    "Order",
+    "OrderLine",
+    "OutboxEvent",
+    "Payment",
+    "PaymentRefund",
+    "Product",
+    "ProductImage",
+    "PurchaseCounter",
+    "Shop",
+    "Sku",
+    "User",
+    "WebSession",
+    "utcnow",
+]

@@ -1,0 +1,28 @@
+"""Order lines, with the price and commission rate as they were at checkout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from laotie.models.base import Base, BigId, IdMixin
+
+
+class OrderLine(IdMixin, Base):
+    __tablename__ = "order_lines"
+
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("orders.id"), index=True, nullable=False)
+    sku_id: Mapped[int] = mapped_column(BigId, ForeignKey("skus.id"), nullable=False)
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"), index=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(120), nullable=False)
+    sku_attributes: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    unit_price: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    commission_bps: Mapped[int] = mapped_column(Integer, nullable=False)
+    commission: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    @property
+    def amount(self) -> int:
+        return self.unit_price * self.quantity

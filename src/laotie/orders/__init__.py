@@ -1,0 +1,1 @@
+"""Orders: cart, checkout without oversell, payments, shipping, receipt, completion."""

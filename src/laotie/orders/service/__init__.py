@@ -1,0 +1,1 @@
+"""Order use cases, one module each: cart, checkout, payment, lifecycle, queries."""

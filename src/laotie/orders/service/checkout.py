@@ -1,0 +1,205 @@
+"""Checkout: one payment, one order per shop, stock taken atomically, never oversold.
+
+The statement budget matters here (it is the hot path of a flash sale): one
+SELECT for everything about the SKUs, conditional upserts for purchase limits,
+bulk inserts, and the hot stock row updated last so its lock is held for the
+shortest time before commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laotie.config import Settings
+from laotie.kit.db import dialect_insert
+from laotie.kit.events import record_events
+from laotie.kit.money import rate_of
+from laotie.models import IdempotencyKey, Order, OrderLine, Payment, PurchaseCounter, Sku, User, utcnow
+from laotie.orders import repository
+from laotie.orders.errors import (
+    IdempotencyKeyReused,
+    NotForSale,
+    OwnShop,
+    PurchaseLimitExceeded,
+    SoldOut,
+)
+from laotie.orders.gateway import SandboxGateway, gateway_for
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Address:
+    recipient: str
+    phone: str
+    address: str
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    payment_id: int
+    order_ids: list[int]
+    amount: int
+    pay_url: str
+    replayed: bool = False
+
+
+def _merge(lines: list[LineRequest]) -> list[LineRequest]:
+    qty: dict[int, int] = {}
+    for line in lines:
+        qty[line.sku_id] = qty.get(line.sku_id, 0) + line.quantity
+    return [LineRequest(k, v) for k, v in sorted(qty.items())]
+
+
+def _request_hash(lines: list[LineRequest], address: Address, source: str) -> str:
+    body = json.dumps([[[ln.sku_id, ln.quantity] for ln in lines], address.__dict__, source], sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def checkout(
+    s: AsyncSession,
+    settings: Settings,
+    buyer: User,
+    lines: list[LineRequest],
+    address: Address,
+    *,
+    idempotency_key: str | None = None,
+    source: str = "direct",
+) -> CheckoutResult:
+    lines = _merge(lines)
+    gateway = gateway_for(settings)
+    key_id: int | None = None
+    if idempotency_key:
+        request_hash = _request_hash(lines, address, source)
+        # Insert first: a concurrent request with the same key waits on the unique
+        # index until we commit, then finds our payment instead of making another.
+        claimed = await s.execute(
+            dialect_insert(s, IdempotencyKey)
+            .values(user_id=buyer.id, key=idempotency_key, request_hash=request_hash, created_at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(IdempotencyKey.id)
+        )
+        key_id = claimed.scalar()
+        if key_id is None:
+            return await _replay(s, buyer, idempotency_key, request_hash, gateway)
+
+    skus = await repository.skus_for_sale(s, [ln.sku_id for ln in lines])
+    by_shop: dict[int, list[tuple[int, LineRequest]]] = {}
+    for index, line in enumerate(lines):
+        sku = skus.get(line.sku_id)
+        field = f"items.{index}.sku_id"
+        if sku is None or sku.product_status != "published" or sku.shop_status != "open":
+            raise NotForSale("that item is not for sale", field=field, sku_id=line.sku_id)
+        if sku.external:
+            raise NotForSale("that item is sold on another channel", field=field, sku_id=line.sku_id)
+        if sku.shop_owner_id == buyer.id:
+            raise OwnShop("you cannot buy from your own shop", field=field)
+        if sku.purchase_limit is not None:
+            await _take_purchase_allowance(s, buyer.id, sku.sku_id, line.quantity, sku.purchase_limit, index)
+        by_shop.setdefault(sku.shop_id, []).append((index, line))
+
+    now = utcnow()
+    amount = sum(skus[ln.sku_id].price * ln.quantity for ln in lines)
+    payment_id = (await s.execute(
+        insert(Payment).values(buyer_id=buyer.id, amount=amount, currency=settings.currency,
+                               gateway=gateway.name, status="pending", created_at=now)
+        .returning(Payment.id)
+    )).scalar_one()
+
+    deadline = now + timedelta(minutes=settings.payment_timeout_minutes)
+    shop_ids = sorted(by_shop)
+    order_rows = []
+    for shop_id in shop_ids:
+        total = sum(skus[ln.sku_id].price * ln.quantity for _, ln in by_shop[shop_id])
+        commission = sum(rate_of(skus[ln.sku_id].price * ln.quantity, skus[ln.sku_id].commission_bps)
+                         for _, ln in by_shop[shop_id])
+        order_rows.append({
+            "buyer_id": buyer.id, "shop_id": shop_id, "payment_id": payment_id, "status": "pending_payment",
+            "total": total, "commission": commission, "source": source, "recipient": address.recipient,
+            "phone": address.phone, "address": address.address, "pay_deadline": deadline, "created_at": now,
+        })
+    order_ids = [
+        int(i) for i in (await s.execute(
+            insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows
+        )).scalars()
+    ]
+    line_rows = []
+    for order_id, shop_id in zip(order_ids, shop_ids, strict=True):
+        for _, ln in by_shop[shop_id]:
+            sku = skus[ln.sku_id]
+            line_amount = sku.price * ln.quantity
+            line_rows.append({
+                "order_id": order_id, "sku_id": sku.sku_id, "product_id": sku.product_id, "title": sku.title,
+                "sku_attributes": sku.attributes, "unit_price": sku.price, "quantity": ln.quantity,
+                "commission_bps": sku.commission_bps, "commission": rate_of(line_amount, sku.commission_bps),
+            })
+    await s.execute(insert(OrderLine), line_rows)
+    await record_events(s, [
+        ("order.placed", {"order_id": oid, "payment_id": payment_id, "shop_id": shop_id, "buyer_id": buyer.id,
+                          "source": source})
+        for oid, shop_id in zip(order_ids, shop_ids, strict=True)
+    ])
+    if key_id is not None:
+        await s.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(payment_id=payment_id))
+
+    # Last, in SKU order: the hot rows are locked only for the moment before commit,
+    # and two multi-item checkouts never wait on each other in a cycle.
+    for index, line in enumerate(lines):
+        taken = await s.execute(
+            update(Sku).where(Sku.id == line.sku_id, Sku.stock >= line.quantity)
+            .values(stock=Sku.stock - line.quantity).returning(Sku.id)
+        )
+        if taken.first() is None:
+            raise SoldOut("not enough stock left", field=f"items.{index}.quantity", sku_id=line.sku_id)
+    return CheckoutResult(payment_id, order_ids, amount, gateway.pay_url(payment_id))
+
+
+async def _take_purchase_allowance(s: AsyncSession, buyer_id: int, sku_id: int, quantity: int, limit: int,
+                                   index: int) -> None:
+    """Count units against the buyer's per-SKU limit in one conditional upsert."""
+    if quantity <= limit:
+        stmt = dialect_insert(s, PurchaseCounter).values(buyer_id=buyer_id, sku_id=sku_id, quantity=quantity)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[PurchaseCounter.buyer_id, PurchaseCounter.sku_id],
+            set_={"quantity": PurchaseCounter.quantity + quantity},
+            where=PurchaseCounter.quantity + quantity <= limit,
+        ).returning(PurchaseCounter.quantity)
+        if (await s.execute(stmt)).first() is not None:
+            return
+    raise PurchaseLimitExceeded(f"at most {limit} per buyer", field=f"items.{index}.quantity",
+                                sku_id=sku_id, limit=limit)
+
+
+async def release_purchase_allowance(s: AsyncSession, buyer_id: int, quantities: dict[int, int]) -> None:
+    for sku_id, qty in sorted(quantities.items()):
+        await s.execute(
+            update(PurchaseCounter)
+            .where(PurchaseCounter.buyer_id == buyer_id, PurchaseCounter.sku_id == sku_id)
+            .values(quantity=PurchaseCounter.quantity - qty)
+        )
+
+
+async def _replay(s: AsyncSession, buyer: User, key: str, request_hash: str, gateway: SandboxGateway
+                  ) -> CheckoutResult:
+    row = (await s.execute(
+        select(IdempotencyKey.request_hash, IdempotencyKey.payment_id)
+        .where(IdempotencyKey.user_id == buyer.id, IdempotencyKey.key == key)
+    )).one()
+    if row.request_hash != request_hash:
+        raise IdempotencyKeyReused("this Idempotency-Key was used for a different checkout",
+                                   field="Idempotency-Key")
+    payment = await repository.payment(s, row.payment_id)
+    assert payment is not None
+    orders = await repository.orders_of_payment(s, payment.id)
+    return CheckoutResult(payment.id, [o.id for o in orders], payment.amount, gateway.pay_url(payment.id),
+                          replayed=True)

@@ -1,0 +1,58 @@
+"""Read-side use cases for pages and the API: order lists and details, merchant queues."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laotie.catalog import service as catalog
+from laotie.models import Order, OrderLine, Payment, Shop, User
+from laotie.orders import repository
+from laotie.orders.auth import ensure_party
+from laotie.orders.service.lifecycle import get_order
+
+
+@dataclass
+class OrderView:
+    order: Order
+    lines: list[OrderLine]
+    shop: Shop
+    payment: Payment
+    role: str  # "buyer" | "seller"
+
+
+async def order_view(s: AsyncSession, user: User, order_id: int) -> OrderView:
+    order = await get_order(s, order_id)
+    role = await ensure_party(s, user, order)
+    lines = (await repository.lines_of(s, [order.id]))[order.id]
+    shop = await catalog.get_shop(s, order.shop_id)
+    payment = await repository.payment(s, order.payment_id)
+    assert payment is not None
+    return OrderView(order, lines, shop, payment, role)
+
+
+async def my_orders(s: AsyncSession, user: User, status: str | None = None, limit: int = 50, offset: int = 0
+                    ) -> list[tuple[Order, Shop, list[OrderLine]]]:
+    rows = await repository.buyer_orders(s, user.id, status, limit, offset)
+    lines = await repository.lines_of(s, [o.id for o, _ in rows])
+    return [(o, shop, lines[o.id]) for o, shop in rows]
+
+
+async def shop_orders(s: AsyncSession, merchant: User, status: str | None = None, limit: int = 50, offset: int = 0
+                      ) -> tuple[Shop, Sequence[Order], dict[int, list[OrderLine]], dict[str, int]]:
+    shop = await catalog.my_shop(s, merchant)
+    orders = await repository.shop_orders(s, shop.id, status, limit, offset)
+    lines = await repository.lines_of(s, [o.id for o in orders])
+    counts = await repository.shop_order_counts(s, shop.id)
+    return shop, orders, lines, counts
+
+
+async def payment_orders(s: AsyncSession, payment_id: int) -> Sequence[Order]:
+    return await repository.orders_of_payment(s, payment_id)
+
+
+async def last_address(s: AsyncSession, buyer: User) -> tuple[str, str, str] | None:
+    """Where this buyer shipped last, to fill in the checkout form."""
+    return await repository.last_address(s, buyer.id)

@@ -1,0 +1,1 @@
+"""Page routes, grouped by who uses them."""

@@ -1,0 +1,134 @@
+"""Rendering pages: templates, the signed-in user, CSRF (double-submit cookie), refusals."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laotie.identity import service as identity
+from laotie.kit.errors import DomainError, Forbidden
+from laotie.kit.http import Session, get_db
+from laotie.kit.money import yuan
+from laotie.models import User
+
+SESSION_COOKIE = "laotie_session"
+CSRF_COOKIE = "laotie_csrf"
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+templates.env.filters["yuan"] = yuan
+
+
+def _replace_page(params: Any, page: int) -> str:
+    items = [(k, v) for k, v in params.multi_items() if k != "page"] + [("page", str(page))]
+    return urlencode(items)
+
+
+templates.env.filters["replace_page"] = _replace_page
+templates.env.globals["STATUS_LABELS"] = {
+    "pending_payment": "Awaiting payment", "paid": "Paid · to ship", "shipped": "Shipped",
+    "delivered": "Delivered", "completed": "Completed", "cancelled": "Cancelled",
+}
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+async def page_user(request: Request, s: Session) -> User | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    return await identity.user_for_web_session(s, raw)
+
+
+async def signed_in(request: Request, user: Annotated[User | None, Depends(page_user)]) -> User:
+    if user is None:
+        raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return user
+
+
+MaybeUser = Annotated[User | None, Depends(page_user)]
+PageUser = Annotated[User, Depends(signed_in)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.cookies.get(CSRF_COOKIE) or request.state.__dict__.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.state.csrf = token
+    return token
+
+
+async def form(request: Request) -> dict[str, str]:
+    """The posted form, after checking its CSRF token against the cookie."""
+    data = await request.form()
+    sent = data.get("csrf_token") or request.headers.get("x-csrf-token")
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not isinstance(sent, str) or not secrets.compare_digest(cookie, sent):
+        raise Forbidden("the form expired or came from another site; reload the page and try again",
+                        code="csrf_failed")
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+Form = Annotated[dict[str, str], Depends(form)]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    token = csrf_token(request)
+    context.setdefault("user", None)
+    response = templates.TemplateResponse(
+        request, template, {"csrf": token, "settings": get_db(request).settings, **context},
+        status_code=status_code,
+    )
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=False, samesite="lax",
+                            secure=get_db(request).settings.cookie_secure)
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def refusal(request: Request, template: str, exc: DomainError, **context: Any) -> HTMLResponse:
+    """Show a business refusal as a friendly message on the page the user was on."""
+    return render(request, template, status_code=exc.status, error=exc.message, error_code=exc.code, **context)
+
+
+def login_redirect(next_url: str) -> RedirectResponse:
+    return redirect(f"/login?next={quote(next_url, safe='')}")
+
+
+def text(data: dict[str, str], name: str, max_len: int = 200) -> str:
+    """A form field as clean text: trimmed, length-bounded, no NUL characters."""
+    return data.get(name, "").replace("\x00", "").strip()[:max_len]
+
+
+def number(data: dict[str, str], name: str, *, lo: int = 0, hi: int = 10**12) -> int | None:
+    """A whole number from a form field, or None when empty or outside [lo, hi]."""
+    raw = data.get(name, "").strip()
+    if not raw or not raw.lstrip("-").isdigit() or len(raw) > 15:
+        return None
+    value = int(raw)
+    return value if lo <= value <= hi else None
+
+
+@asynccontextmanager
+async def attempt(s: AsyncSession) -> AsyncIterator[None]:
+    """Run a service call that the page may refuse in place.
+
+    A page that catches a refusal still commits its request transaction, so the
+    call runs in a savepoint: a refusal rolls back everything the call wrote.
+    """
+    async with s.begin_nested():
+        yield
