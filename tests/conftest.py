@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -51,10 +51,6 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
-def _backends() -> list[str]:
-    return ["sqlite", "postgres"]
-
-
 @pytest.fixture(params=["sqlite"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -90,12 +86,3 @@ async def api(app: object) -> AsyncIterator[Api]:
         yield Api(client, app)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `both_databases` run once on SQLite and once on PostgreSQL."""
-
-
-@pytest.fixture
-def pg_required() -> Iterator[None]:
-    if not PG_URL:
-        pytest.skip("PostgreSQL tests need LAOTIE_TEST_POSTGRES_URL (CI sets it)")
-    yield

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 
 _names = itertools.count(1)
+
+# Run a test once on SQLite and once on PostgreSQL (which must be there under CI=true).
+both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 ADDRESS = {"recipient": "Li Lei", "phone": "13800000000", "address": "1 Test Road, Linyi"}
 
 

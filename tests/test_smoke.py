@@ -4,7 +4,7 @@ from tests.support import Api
 async def test_buy_pay_ship_confirm(api: Api) -> None:
     op = await api.operator()
     cat = await api.category(op, rate_bps=500)
-    merchant, product_id, sku_id = await api.merchant_with_product(cat, price=10000, stock=5)
+    merchant, _, sku_id = await api.merchant_with_product(cat, price=10000, stock=5)
     buyer = await api.user()
     r = await api.buy(buyer, sku_id, 2)
     body = r.json()

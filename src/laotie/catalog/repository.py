@@ -44,7 +44,8 @@ async def skus_of(s: AsyncSession, product_ids: Sequence[int]) -> dict[int, list
 
 
 async def images_of(s: AsyncSession, product_id: int) -> Sequence[ProductImage]:
-    stmt = select(ProductImage).where(ProductImage.product_id == product_id).order_by(ProductImage.position, ProductImage.id)
+    stmt = (select(ProductImage).where(ProductImage.product_id == product_id)
+            .order_by(ProductImage.position, ProductImage.id))
     return (await s.execute(stmt)).scalars().all()
 
 
@@ -74,7 +75,7 @@ SORTS = {
 }
 
 
-def _filtered(query: ProductQuery) -> Select[tuple[Product, Shop]]:
+def _filtered(query: ProductQuery) -> Select[Product, Shop]:
     stmt = select(Product, Shop).join(Shop, Shop.id == Product.shop_id).where(Product.status.in_(query.statuses))
     if query.q:
         like = f"%{query.q.replace('%', '').replace('_', '')}%"
@@ -93,6 +94,7 @@ def _filtered(query: ProductQuery) -> Select[tuple[Product, Shop]]:
 async def search_products(s: AsyncSession, query: ProductQuery) -> tuple[list[tuple[Product, Shop]], int]:
     base = _filtered(query)
     total = (await s.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
-    stmt = base.order_by(*SORTS.get(query.sort, SORTS["newest"])).limit(query.per_page).offset((query.page - 1) * query.per_page)
+    stmt = (base.order_by(*SORTS.get(query.sort, SORTS["newest"]))
+            .limit(query.per_page).offset((query.page - 1) * query.per_page))
     rows = [(p, shop) for p, shop in (await s.execute(stmt)).all()]
     return rows, int(total)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -308,13 +309,14 @@ async def product_view(s: AsyncSession, product_id: int, viewer: User | None = N
 async def search(s: AsyncSession, query: repository.ProductQuery, category_id: int | None = None
                  ) -> tuple[list[tuple[Product, Shop]], int]:
     if category_id is not None:
-        query = repository.ProductQuery(**{**query.__dict__, "category_ids": await repository.descendant_ids(s, category_id)})
+        query = dataclasses.replace(query, category_ids=await repository.descendant_ids(s, category_id))
     return await repository.search_products(s, query)
 
 
 async def shop_products(s: AsyncSession, user: User) -> tuple[Shop, list[Product], dict[int, list[Sku]]]:
     shop = await my_shop(s, user)
-    rows = (await s.execute(select(Product).where(Product.shop_id == shop.id).order_by(Product.id.desc()))).scalars().all()
+    stmt = select(Product).where(Product.shop_id == shop.id).order_by(Product.id.desc())
+    rows = (await s.execute(stmt)).scalars().all()
     skus = await repository.skus_of(s, [p.id for p in rows])
     return shop, list(rows), skus
 

@@ -18,7 +18,7 @@ class RegisterIn(BaseModel):
     username: Username
     password: Password
     display_name: Name | None = None
-    roles: list[SelfRole] = Field(default_factory=lambda: ["consumer"], max_length=3)
+    roles: list[SelfRole] = Field(default=["consumer"], max_length=3)
 
 
 class LoginIn(BaseModel):

@@ -8,6 +8,7 @@ already committed, and a rolled-back transaction leaves no event to send.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -78,10 +79,8 @@ class Dispatcher:
 
     async def run_forever(self, idle_seconds: float = 5.0) -> None:
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=idle_seconds)
-            except TimeoutError:
-                pass
             self._wake.clear()
             try:
                 await self.drain()

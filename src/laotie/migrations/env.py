@@ -39,7 +39,7 @@ def run() -> None:
     if connection is not None:
         _do_run(connection)
         return
-    engine = make_engine(Settings(database_url=url))
+    engine = make_engine(Settings(database_url=str(url)))
     asyncio.run(_run_async(engine))
 
 

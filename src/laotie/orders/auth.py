@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from laotie.catalog import service as catalog
-from laotie.orders.errors import NotYourOrder
-from laotie.models import Order, User
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from laotie.catalog import service as catalog
+from laotie.models import Order, User
+from laotie.orders.errors import NotYourOrder
 
 
 def ensure_buyer(user: User, order: Order) -> None:

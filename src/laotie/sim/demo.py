@@ -21,7 +21,7 @@ from laotie.orders.gateway import gateway_for
 from laotie.orders.service import checkout as checkout_service
 from laotie.orders.service import lifecycle, payment
 
-DEMO_PASSWORD = "laotie123"
+DEMO_PASSWORD = "laotie123"  # noqa: S105 - published on purpose: demo logins
 
 CATEGORIES: dict[str, tuple[int, dict[str, int]]] = {
     "Food & fresh 食品生鲜": (200, {"Fruit 水果": 200, "Snacks 零食": 300, "Tea 茶叶": 400}),
@@ -82,9 +82,9 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
         for top, (rate, children) in CATEGORIES.items():
             parent = await catalog.create_category(s, operator, name=top, commission_bps=rate)
             for child, child_rate in children.items():
-                leaf = await catalog.create_category(s, operator, name=child, commission_bps=child_rate,
-                                                     parent_id=parent.id)
-                leaf_ids[child] = leaf.id
+                made_leaf = await catalog.create_category(s, operator, name=child, commission_bps=child_rate,
+                                                          parent_id=parent.id)
+                leaf_ids[child] = made_leaf.id
         step("categories", len(leaf_ids) + len(CATEGORIES))
 
     skus: list[tuple[int, int]] = []  # (sku_id, merchant user id)
@@ -153,10 +153,10 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
                 await payment.handle_notification(s, settings, body, sig)
                 if fate in ("shipped", "delivered", "completed"):
                     order = await lifecycle.get_order(s, order_id)
-                    merchant = await s.get(User, (await catalog.get_shop(s, order.shop_id)).owner_id)
-                    assert merchant is not None
+                    seller = await s.get(User, (await catalog.get_shop(s, order.shop_id)).owner_id)
+                    assert seller is not None
                     tracking = f"SF{seed}{n:06d}"
-                    await lifecycle.ship_order(s, merchant, order_id, carrier="SF Express", tracking_no=tracking)
+                    await lifecycle.ship_order(s, seller, order_id, carrier="SF Express", tracking_no=tracking)
                     if fate in ("delivered", "completed"):
                         b, sg = logistics.delivery_notification(settings, order_id, tracking)
                         oid, tn = logistics.verify_delivery(settings, b, sg)

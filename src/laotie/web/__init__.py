@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import cast
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -20,7 +22,7 @@ def install_pages(app: FastAPI) -> None:
     for module in (account, storefront, buyer, merchant, operator):
         app.include_router(module.router)
 
-    api_handler = app.exception_handlers[DomainError]
+    api_handler = cast(Callable[[Request, Exception], Awaitable[Response]], app.exception_handlers[DomainError])
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:

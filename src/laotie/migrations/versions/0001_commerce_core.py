@@ -1,8 +1,8 @@
 """commerce core
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-22 04:11:44.147974
+Revises:
+Create Date: 2026-11-22
 """
 from collections.abc import Sequence
 
@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import laotie.models.base
-
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -157,7 +156,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('key', sa.String(length=120), nullable=False),
     sa.Column('request_hash', sa.String(length=64), nullable=False),
-    sa.Column('payment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('payment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('created_at', laotie.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_idempotency_keys_payment_id_payments')),
@@ -221,7 +220,7 @@ def upgrade() -> None:
 
     op.create_table('payment_refunds',
     sa.Column('payment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('reason', sa.String(length=80), nullable=False),
     sa.Column('gateway_ref', sa.String(length=80), nullable=False),

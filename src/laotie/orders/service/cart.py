@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, update
+from sqlalchemy import case, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.config import Settings
@@ -37,15 +37,10 @@ async def add_to_cart(s: AsyncSession, user: User, sku_id: int, quantity: int) -
     stmt = dialect_insert(s, CartItem).values(user_id=user.id, sku_id=sku_id, quantity=quantity, created_at=utcnow())
     stmt = stmt.on_conflict_do_update(
         index_elements=[CartItem.user_id, CartItem.sku_id],
-        set_={"quantity": _capped(CartItem.quantity + quantity)},
+        set_={"quantity": case((CartItem.quantity + quantity > MAX_CART_QTY, MAX_CART_QTY),
+                               else_=CartItem.quantity + quantity)},
     )
     await s.execute(stmt)
-
-
-def _capped(expr: object) -> object:
-    from sqlalchemy import case
-
-    return case((expr > MAX_CART_QTY, MAX_CART_QTY), else_=expr)  # type: ignore[operator]
 
 
 async def set_cart_quantity(s: AsyncSession, user: User, sku_id: int, quantity: int) -> None:

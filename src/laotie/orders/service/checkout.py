@@ -20,7 +20,16 @@ from laotie.config import Settings
 from laotie.kit.db import dialect_insert
 from laotie.kit.events import record_events
 from laotie.kit.money import rate_of
-from laotie.models import IdempotencyKey, Order, OrderLine, Payment, PurchaseCounter, Sku, User, utcnow
+from laotie.models import (
+    IdempotencyKey,
+    Order,
+    OrderLine,
+    Payment,
+    PurchaseCounter,
+    Sku,
+    User,
+    utcnow,
+)
 from laotie.orders import repository
 from laotie.orders.errors import (
     IdempotencyKeyReused,

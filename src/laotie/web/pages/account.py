@@ -7,7 +7,16 @@ from fastapi import APIRouter, Request, Response
 from laotie.identity import service as identity
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
-from laotie.web.render import SESSION_COOKIE, Form, MaybeUser, attempt, redirect, refusal, render, text
+from laotie.web.render import (
+    SESSION_COOKIE,
+    Form,
+    MaybeUser,
+    attempt,
+    redirect,
+    refusal,
+    render,
+    text,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,7 +47,8 @@ async def login(request: Request, s: Session, data: Form) -> Response:
     next_url = data.get("next", "/")
     try:
         async with attempt(s):
-            user = await identity.authenticate(s, settings, data.get("username", "")[:40], data.get("password", "")[:200])
+            user = await identity.authenticate(s, settings, text(data, "username", 40),
+                                               data.get("password", "")[:200])
     except DomainError as exc:
         return refusal(request, "login.html", exc, next=_safe_next(next_url), username=data.get("username", ""))
     return _signed_in(request, await identity.start_web_session(s, settings, user), next_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -56,8 +56,9 @@ async def cart_update(request: Request, s: Session, user: PageUser, data: Form) 
     return redirect("/cart")
 
 
-async def _checkout_context(s: Session, user: PageUser, sku_id: int | None, qty: int) -> dict[str, object]:
+async def _checkout_context(s: Session, user: PageUser, sku_id: int | None, qty: int) -> dict[str, Any]:
     """What the checkout page shows: the buy-now item, or the cart."""
+    items: list[dict[str, Any]]
     if sku_id is not None:
         found = await catalog.sku_with_product(s, sku_id)
         items = [{"title": p.title, "label": k.label(), "price": k.price, "quantity": qty}

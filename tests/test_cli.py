@@ -1,0 +1,61 @@
+"""The command line: migrations, the ledger check, and the demo world."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from laotie.cli import app
+from laotie.kit.db import Database
+from laotie.ledger import service as ledger
+from laotie.models import Order, Product
+from laotie.sim.demo import DemoSize, seed_demo
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("LAOTIE_DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    monkeypatch.setenv("LAOTIE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LAOTIE_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("LAOTIE_ARGON2_MEMORY_KIB", "64")
+    monkeypatch.chdir(tmp_path)
+    return db
+
+
+def test_upgrade_then_ledger_check(env: Path) -> None:
+    runner = CliRunner()
+    r = runner.invoke(app, ["db", "upgrade"])
+    assert r.exit_code == 0, r.output
+    assert env.is_file()
+    r = runner.invoke(app, ["ledger", "check"])
+    assert r.exit_code == 0 and "ledger check passed" in r.output
+    r = runner.invoke(app, ["users", "create", "boss", "--password", "password123", "--role", "operator"])
+    assert r.exit_code == 0 and "operator" in r.output
+    r = runner.invoke(app, ["jobs", "run"])
+    assert r.exit_code == 0 and "orders.expire_unpaid: 0" in r.output
+
+
+async def test_demo_world_is_deterministic_and_balanced(tmp_path: Path, migrated_sqlite: Path) -> None:
+    import shutil
+
+    counts = []
+    for run in ("a", "b"):
+        path = tmp_path / f"{run}.db"
+        shutil.copy(migrated_sqlite, path)
+        db = Database.connect(make_settings(tmp_path, f"sqlite+aiosqlite:///{path}"))
+        world = await seed_demo(db, seed=3, size=DemoSize(merchants=3, products_per_merchant=4, creators=2,
+                                                          consumers=12, orders=60))
+        async with db.transaction() as s:
+            statuses = dict((await s.execute(select(Order.status, func.count()).group_by(Order.status))).all())
+            products = (await s.execute(select(func.count()).select_from(Product))).scalar_one()
+            assert (await ledger.check(s)).ok
+        await db.dispose()
+        counts.append((world.counts, statuses, products))
+    assert counts[0] == counts[1]
+    statuses = counts[0][1]
+    assert set(statuses) == {"pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"}

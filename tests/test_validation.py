@@ -1,0 +1,77 @@
+"""Malformed input: 422 naming the field; never a 500, whatever is sent."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support import ADDRESS, Api
+
+HUGE = 2**70
+
+
+async def test_malformed_requests_name_the_field(api: Api) -> None:
+    buyer = await api.user()
+    cases = [
+        ("POST", "/api/v1/checkout", {"json": {"items": [], "address": ADDRESS}}, "items"),
+        ("POST", "/api/v1/checkout", {"json": {"items": [{"sku_id": 1, "quantity": 0}], "address": ADDRESS}},
+         "items.0.quantity"),
+        ("POST", "/api/v1/checkout", {"json": {"items": [{"sku_id": HUGE, "quantity": 1}], "address": ADDRESS}},
+         "items.0.sku_id"),
+        ("POST", "/api/v1/checkout", {"json": {"items": [{"sku_id": 1, "quantity": 1}],
+                                               "address": {**ADDRESS, "phone": "call me"}}}, "address.phone"),
+        ("POST", "/api/v1/checkout", {"json": {"items": [{"sku_id": 1, "quantity": 1}],
+                                               "address": {**ADDRESS, "recipient": "a\x00b"}}},
+         "address.recipient"),
+        ("POST", "/api/v1/checkout", {"content": b"{not json", "headers": {"content-type": "application/json"}},
+         ""),
+        ("GET", f"/api/v1/orders/{HUGE}", {}, "order_id"),
+        ("GET", "/api/v1/orders/-1", {}, "order_id"),
+        ("GET", "/api/v1/orders/abc", {}, "order_id"),
+        ("GET", "/api/v1/products?page=0", {}, "page"),
+        ("GET", "/api/v1/products?sort=evil", {}, "sort"),
+        ("GET", "/api/v1/orders?status=lost", {}, "status"),
+        ("POST", "/api/v1/auth/register", {"json": {"username": "ab", "password": "password123"}}, "username"),
+        ("POST", "/api/v1/auth/register", {"json": {"username": "abc", "password": "short"}}, "password"),
+    ]
+    for method, url, kwargs, field in cases:
+        r = await api.call(method, url, buyer, **kwargs)
+        assert r.status_code == 422, (url, r.status_code, r.text)
+        body = r.json()
+        assert body["code"] == "invalid_request"
+        if field:
+            assert body["field"] == field, (url, body)
+    r = await api.call("POST", "/api/v1/checkout", buyer, headers={"Idempotency-Key": "bad key with spaces"},
+                       json={"items": [{"sku_id": 1, "quantity": 1}], "address": ADDRESS})
+    assert r.status_code == 422 and r.json()["field"] == "Idempotency-Key"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+endpoint = st.sampled_from([
+    ("POST", "/api/v1/checkout"), ("POST", "/api/v1/cart/items"), ("POST", "/api/v1/products"),
+    ("POST", "/api/v1/shops"), ("POST", "/api/v1/categories"), ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/tokens"), ("PATCH", "/api/v1/skus/1"), ("POST", "/api/v1/orders/1/ship"),
+    ("POST", "/api/v1/payments/sandbox/callback"), ("POST", "/api/v1/cart/checkout"),
+])
+
+
+async def test_fuzzed_bodies_never_500(api: Api) -> None:
+    """Hypothesis draws the bodies (deterministically); the app must refuse each one cleanly."""
+    token = await api.user("merchant")
+    bodies: list[tuple[tuple[str, str], object]] = []
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(endpoint=endpoint, body=json_values)
+    def draw(endpoint: tuple[str, str], body: object) -> None:
+        bodies.append((endpoint, body))
+
+    draw()
+    assert len(bodies) >= 100
+    for (method, url), body in bodies:
+        r = await api.call(method, url, token, json=body)
+        assert r.status_code < 500, (method, url, body, r.text)
