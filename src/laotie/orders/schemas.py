@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from laotie.kit.types import Name, Quantity, RefId
+from laotie.orders.service.checkout import PHONE_PATTERN
 
-Phone = Annotated[str, Field(pattern=r"^\+?[0-9 -]{5,20}$")]
+Phone = Annotated[str, Field(pattern=PHONE_PATTERN)]
 Line = Annotated[str, Field(min_length=1, max_length=300)]
 
 

@@ -40,6 +40,8 @@ from laotie.orders.errors import (
 )
 from laotie.orders.gateway import SandboxGateway, gateway_for
 
+PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,19}$"
+
 
 @dataclass(frozen=True)
 class LineRequest:

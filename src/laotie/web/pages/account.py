@@ -51,6 +51,8 @@ async def login(request: Request, s: Session, data: Form) -> Response:
                                                data.get("password", "")[:200])
     except DomainError as exc:
         return refusal(request, "login.html", exc, next=_safe_next(next_url), username=data.get("username", ""))
+    if _safe_next(next_url) == "/" and user.has_role("merchant"):
+        next_url = "/merchant"
     return _signed_in(request, await identity.start_web_session(s, settings, user), next_url)
 
 

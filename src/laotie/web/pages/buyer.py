@@ -14,12 +14,12 @@ from laotie.kit.http import Session, get_db
 from laotie.kit.types import MAX_ID, PathId
 from laotie.models import ORDER_STATUSES
 from laotie.orders.service import cart, lifecycle, payment, queries
-from laotie.orders.service.checkout import Address, LineRequest, checkout
+from laotie.orders.service.checkout import PHONE_PATTERN, Address, LineRequest, checkout
 from laotie.orders.service.queries import order_view
 from laotie.web.render import Form, PageUser, attempt, number, redirect, refusal, render, text
 
 router = APIRouter(include_in_schema=False)
-PHONE = re.compile(r"^\+?[0-9 -]{5,20}$")
+PHONE = re.compile(PHONE_PATTERN)
 
 
 @router.post("/cart/add")
@@ -118,7 +118,8 @@ async def sandbox_pay(request: Request, payment_id: PathId, s: Session, user: Pa
     orders = await queries.payment_orders(s, payment_id)
     if not approve:
         return redirect(f"/sandbox/pay/{payment_id}?declined=1")
-    return redirect(f"/orders/{orders[0].id}" if len(orders) == 1 else "/orders")
+    # The gateway's callback lands just after this; the order page waits for it.
+    return redirect(f"/orders/{orders[0].id}?paying=1" if len(orders) == 1 else "/orders")
 
 
 @router.get("/orders")
@@ -132,8 +133,12 @@ async def orders_page(request: Request, s: Session, user: PageUser,
 @router.get("/orders/{order_id}")
 async def order_page(request: Request, order_id: PathId, s: Session, user: PageUser) -> Response:
     view = await order_view(s, user, order_id)
-    template = "_order_status.html" if request.headers.get("hx-request") == "true" else "order.html"
-    return render(request, template, user=user, view=view)
+    if request.headers.get("hx-request") == "true":
+        response = render(request, "_order_status.html", user=user, view=view, paying=True)
+        if view.order.status != "pending_payment":
+            response.headers["HX-Refresh"] = "true"  # the actions on the page change with the state
+        return response
+    return render(request, "order.html", user=user, view=view, paying=request.query_params.get("paying") == "1")
 
 
 @router.post("/orders/{order_id}/{action}")
