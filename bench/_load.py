@@ -1,5 +1,5 @@
-"""Bench plumbing: a minimal HTTP/1.1 keep-alive client, a closed-loop load driver, and a
-uvicorn subprocess that is always stopped.
+"""Bench plumbing: a minimal HTTP/1.1 keep-alive client, a closed-loop load driver, a
+uvicorn subprocess that is always stopped, and the raw database primitive to compare with.
 
 httpx costs more CPU per request than the server under test does for a no-op, which on a
 2-core box (client and server sharing it) would measure the client; this raw-socket client
@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REQUEST_TIMEOUT = 60.0
 
@@ -83,7 +84,7 @@ class HttpConn:
 
     async def _read_chunked(self) -> bytes:
         assert self.reader is not None
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
             if size == 0:
@@ -110,6 +111,7 @@ class LoadResult:
     seconds: float = 0.0
     statuses: Counter[int] = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)
+    server_cpu_ms: float | None = None  # server process CPU per reply, whole phase
 
     @property
     def rate(self) -> float:
@@ -148,6 +150,7 @@ async def run_load(host: str, port: int, requests: list[bytes], *, expect: int, 
                     # A lost reply; the request may or may not have been applied.
                     record(-1, repr(exc).encode())
                     await conn.close()
+                    await asyncio.sleep(0.05)
                     continue
                 record(status, body)
         finally:
@@ -185,13 +188,16 @@ class Server:
         self.log_path = workdir / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    async def __aenter__(self) -> Server:
+    def start(self) -> None:
         cmd = [sys.executable, "-m", "uvicorn", "laotie.app:create_app", "--factory",
                "--host", self.host, "--port", str(self.port), "--log-level", "warning",
                "--no-access-log"]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.workdir, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
+
+    async def __aenter__(self) -> Server:
+        self.start()
         try:
             await self._wait_healthy()
         except BaseException:
@@ -202,9 +208,9 @@ class Server:
     async def __aexit__(self, *_exc: object) -> None:
         self.stop()
 
-    async def _wait_healthy(self, timeout: float = 60.0) -> None:
+    async def _wait_healthy(self, limit: float = 60.0) -> None:
         assert self.proc is not None
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + limit
         raw = build_request("GET", "/healthz", self.host)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -214,7 +220,7 @@ class Server:
                 if status == 200:
                     return
             await asyncio.sleep(0.1)
-        raise RuntimeError(f"server not healthy after {timeout:.0f}s:\n{self.log_tail()}")
+        raise RuntimeError(f"server not healthy after {limit:.0f}s:\n{self.log_tail()}")
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
@@ -226,6 +232,16 @@ class Server:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU of the server process so far (Linux /proc), None if unknown."""
+        if self.proc is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -241,3 +257,114 @@ class Server:
             return []
         return [ln for ln in text.splitlines()
                 if "Traceback" in ln or "ERROR" in ln or "Exception" in ln]
+
+
+# ---- the raw primitive: one conditional stock UPDATE + one INSERT per transaction ----------
+
+RAW_TABLE = "bench_raw_orders"
+RAW_UPDATE = "UPDATE skus SET stock = stock - 1 WHERE id = {p} AND stock >= 1"
+RAW_INSERT = f"INSERT INTO {RAW_TABLE} (sku_id, buyer_id, amount, created_at) VALUES ({{ps}})"
+RAW_WARMUP = 1.0
+
+
+def pg_dsn(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def reset_postgres(url: str) -> None:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(pg_dsn(url))
+    except asyncpg.InvalidCatalogNameError:
+        # The bench keeps its own database so it never drops the tests' schema mid-run.
+        from sqlalchemy.engine import make_url
+
+        target = make_url(url)
+        admin = await asyncpg.connect(pg_dsn(str(target.set(database="postgres"))))
+        try:
+            await admin.execute(f'CREATE DATABASE "{target.database}"')
+        finally:
+            await admin.close()
+        conn = await asyncpg.connect(pg_dsn(url))
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+    finally:
+        await conn.close()
+
+
+def raw_sqlite(path: Path, sku_id: int, seconds: float) -> float:
+    """Transactions/s with one sqlite3 writer, WAL and synchronous=FULL, like the server."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(f"CREATE TABLE {RAW_TABLE} (id INTEGER PRIMARY KEY, sku_id BIGINT NOT NULL, "
+                     "buyer_id BIGINT NOT NULL, amount BIGINT NOT NULL, created_at TEXT NOT NULL)")
+        update, insert = RAW_UPDATE.format(p="?"), RAW_INSERT.format(ps="?, ?, ?, ?")
+        start = time.perf_counter()
+        measure_from, stop_at = start + RAW_WARMUP, start + RAW_WARMUP + seconds
+        done, buyer = 0, 0
+        while time.perf_counter() < stop_at:
+            buyer += 1
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute(update, (sku_id,)).rowcount != 1:
+                conn.execute("ROLLBACK")
+                raise RuntimeError("raw stock update matched no row")
+            conn.execute(insert, (sku_id, buyer, 9900, datetime.now(UTC).isoformat()))
+            conn.execute("COMMIT")
+            done += measure_from <= time.perf_counter() < stop_at
+        return done / seconds
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+        conn.close()
+
+
+async def raw_postgres(url: str, sku_id: int, seconds: float, pool_sizes: tuple[int, ...]
+                       ) -> dict[str, float]:
+    """Transactions/s through asyncpg pools, one task per pooled connection."""
+    import asyncpg
+
+    dsn = pg_dsn(url)
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f"CREATE TABLE {RAW_TABLE} (id bigserial PRIMARY KEY, "
+                        "sku_id bigint NOT NULL, buyer_id bigint NOT NULL, "
+                        "amount bigint NOT NULL, created_at timestamptz NOT NULL)")
+    rates: dict[str, float] = {}
+    try:
+        for size in pool_sizes:
+            async with asyncpg.create_pool(dsn, min_size=size, max_size=size) as pool:
+                rates[f"pool {size}"] = await _pg_rate(pool, size, sku_id, seconds)
+    finally:
+        await admin.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+        await admin.close()
+    return rates
+
+
+async def _pg_rate(pool: Any, size: int, sku_id: int, seconds: float) -> float:
+    from datetime import UTC, datetime
+
+    update = RAW_UPDATE.format(p="$1")
+    insert = RAW_INSERT.format(ps="$1, $2, $3, $4")
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    measure_from, stop_at = start + RAW_WARMUP, start + RAW_WARMUP + seconds
+    done = 0
+
+    async def worker(n: int) -> None:
+        nonlocal done
+        async with pool.acquire() as conn:
+            while loop.time() < stop_at:
+                async with conn.transaction():
+                    if await conn.execute(update, sku_id) != "UPDATE 1":
+                        raise RuntimeError("raw stock update matched no row")
+                    await conn.execute(insert, sku_id, n, 9900, datetime.now(UTC))
+                done += measure_from <= loop.time() < stop_at
+
+    await asyncio.gather(*(worker(n) for n in range(size)))
+    return done / seconds
