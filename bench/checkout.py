@@ -26,8 +26,8 @@ The last line on stdout is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
-import getpass
 import asyncio
+import getpass
 import json
 import os
 import shutil

@@ -7,7 +7,7 @@ import secrets
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./laotie.db"
     # WAL with FULL: a commit that returned is on disk, which is what money needs.
     sqlite_synchronous: str = "FULL"
+    # "inloop" runs SQLite calls on the event loop (fast; see kit/sqlite_inloop.py);
+    # "thread" uses aiosqlite's worker thread.
+    sqlite_driver: Literal["inloop", "thread"] = "inloop"
     db_pool_size: int = 8
     data_dir: Path = Path(".")
     media_dir: Path = Path("media")

@@ -29,6 +29,11 @@ class SqlStats:
 def make_engine(settings: Settings, stats: SqlStats | None = None) -> AsyncEngine:
     url = settings.database_url
     if settings.is_sqlite:
+        if settings.sqlite_driver == "inloop" and url.startswith("sqlite+aiosqlite:"):
+            from laotie.kit import sqlite_inloop
+
+            sqlite_inloop.register()
+            url = "sqlite+inloop:" + url.split(":", 1)[1]
         # One connection: SQLite has one writer anyway, and serialising in the pool
         # (an asyncio queue) is far cheaper than SQLITE_BUSY retries.
         engine = create_async_engine(
@@ -86,6 +91,7 @@ class Database:
     sessionmaker: async_sessionmaker[AsyncSession]
     stats: SqlStats
     after_commit: list[Callable[[AsyncSession], None]] = field(default_factory=list)
+    bus: Any = None  # the EventBus its dispatcher serves; set by the Dispatcher
 
     @classmethod
     def connect(cls, settings: Settings) -> Database:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.kit.db import dialect_insert
 from laotie.models import EventDelivery, OutboxEvent, utcnow
+from laotie.models.base import table_of
 
 if TYPE_CHECKING:
     from laotie.kit.db import Database
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("laotie.events")
 
 Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+_INSERT_EVENT = insert(table_of(OutboxEvent))
 MAX_ATTEMPTS = 20
 
 
@@ -38,11 +40,21 @@ async def record_events(session: AsyncSession, events: list[tuple[str, dict[str,
     if not events:
         return
     now = utcnow()
-    await session.execute(
-        insert(OutboxEvent),
-        [{"name": n, "payload": p, "created_at": now, "attempts": 0} for n, p in events],
-    )
-    session.info["events"] = True
+    db = session.info.get("db")
+    # Only a process whose dispatcher knows every handler may decide an event has none;
+    # anywhere else (CLI seeding, scripts) events wait for a dispatcher, as always.
+    handlers = db.bus.handlers if db is not None and db.bus is not None else None
+    rows = []
+    for name, payload in events:
+        # An event nobody handles is kept as the record of what happened, already
+        # dispatched: it costs no wake-up and no second transaction.
+        handled = handlers is None or name in handlers
+        rows.append({"name": name, "payload": payload, "created_at": now, "attempts": 0,
+                     "dispatched_at": None if handled else now})
+        if handled:
+            session.info["events"] = True
+    conn = await session.connection()
+    await conn.execute(_INSERT_EVENT, rows)
 
 
 @dataclass
@@ -65,6 +77,7 @@ class Dispatcher:
     def __init__(self, db: Database, bus: EventBus, *, batch: int = 200) -> None:
         self.db = db
         self.bus = bus
+        db.bus = bus  # record_events asks it which events have handlers
         self.batch = batch
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()

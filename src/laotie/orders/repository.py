@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.models import CartItem, Category, Order, OrderLine, Payment, Product, Shop, Sku
@@ -29,19 +29,22 @@ class SkuForSale:
     commission_bps: int
 
 
+_SKUS_FOR_SALE = (
+    select(Sku.id, Sku.price, Sku.purchase_limit, Sku.attributes, Product.id, Product.title,
+           Product.status, Product.external_url, Shop.id, Shop.status, Shop.owner_id,
+           Category.commission_bps)
+    .join(Product, Product.id == Sku.product_id)
+    .join(Shop, Shop.id == Product.shop_id)
+    .join(Category, Category.id == Product.category_id)
+    .where(Sku.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 async def skus_for_sale(s: AsyncSession, sku_ids: Sequence[int]) -> dict[int, SkuForSale]:
-    """Everything checkout needs about the SKUs, in one statement."""
-    stmt = (
-        select(Sku.id, Sku.price, Sku.purchase_limit, Sku.attributes, Product.id, Product.title,
-               Product.status, Product.external_url, Shop.id, Shop.status, Shop.owner_id,
-               Category.commission_bps)
-        .join(Product, Product.id == Sku.product_id)
-        .join(Shop, Shop.id == Product.shop_id)
-        .join(Category, Category.id == Product.category_id)
-        .where(Sku.id.in_(sku_ids))
-    )
+    """Everything checkout needs about the SKUs, in one prebuilt statement."""
+    conn = await s.connection()
     out = {}
-    for row in (await s.execute(stmt)).all():
+    for row in (await conn.execute(_SKUS_FOR_SALE, {"ids": list(sku_ids)})).all():
         out[row[0]] = SkuForSale(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] is not None,
                                  row[8], row[9], row[10], row[11])
     return out

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.config import Settings
@@ -30,6 +30,7 @@ from laotie.models import (
     User,
     utcnow,
 )
+from laotie.models.base import table_of
 from laotie.orders import repository
 from laotie.orders.errors import (
     IdempotencyKeyReused,
@@ -41,6 +42,20 @@ from laotie.orders.errors import (
 from laotie.orders.gateway import SandboxGateway, gateway_for
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,19}$"
+
+
+_PAYMENTS, _ORDERS, _LINES, _SKUS = (table_of(m) for m in (Payment, Order, OrderLine, Sku))
+# Built once: no per-call expression building or cache-key walks on the hot path.
+_INSERT_PAYMENT = insert(_PAYMENTS).returning(_PAYMENTS.c.id)
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
+_INSERT_ORDERS = insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True)
+_INSERT_LINES = insert(_LINES)
+_TAKE_STOCK = (
+    update(_SKUS)
+    .where(_SKUS.c.id == bindparam("sku"), _SKUS.c.stock >= bindparam("qty"))
+    .values(stock=_SKUS.c.stock - bindparam("qty"))
+    .returning(_SKUS.c.id)
+)
 
 
 @dataclass(frozen=True)
@@ -121,11 +136,10 @@ async def checkout(
 
     now = utcnow()
     amount = sum(skus[ln.sku_id].price * ln.quantity for ln in lines)
-    payment_id = (await s.execute(
-        insert(Payment).values(buyer_id=buyer.id, amount=amount, currency=settings.currency,
-                               gateway=gateway.name, status="pending", created_at=now)
-        .returning(Payment.id)
-    )).scalar_one()
+    conn = await s.connection()  # Core on the session's connection: the ORM adds nothing here
+    payment_id = (await conn.execute(_INSERT_PAYMENT, {
+        "buyer_id": buyer.id, "amount": amount, "currency": settings.currency, "gateway": gateway.name,
+        "status": "pending", "created_at": now})).scalar_one()
 
     deadline = now + timedelta(minutes=settings.payment_timeout_minutes)
     shop_ids = sorted(by_shop)
@@ -139,11 +153,10 @@ async def checkout(
             "total": total, "commission": commission, "source": source, "recipient": address.recipient,
             "phone": address.phone, "address": address.address, "pay_deadline": deadline, "created_at": now,
         })
-    order_ids = [
-        int(i) for i in (await s.execute(
-            insert(Order).returning(Order.id, sort_by_parameter_order=True), order_rows
-        )).scalars()
-    ]
+    if len(order_rows) == 1:
+        order_ids = [int((await conn.execute(_INSERT_ORDER, order_rows[0])).scalar_one())]
+    else:
+        order_ids = [int(i) for i in (await conn.execute(_INSERT_ORDERS, order_rows)).scalars()]
     line_rows = []
     for order_id, shop_id in zip(order_ids, shop_ids, strict=True):
         for _, ln in by_shop[shop_id]:
@@ -154,7 +167,7 @@ async def checkout(
                 "sku_attributes": sku.attributes, "unit_price": sku.price, "quantity": ln.quantity,
                 "commission_bps": sku.commission_bps, "commission": rate_of(line_amount, sku.commission_bps),
             })
-    await s.execute(insert(OrderLine), line_rows)
+    await conn.execute(_INSERT_LINES, line_rows)
     await record_events(s, [
         ("order.placed", {"order_id": oid, "payment_id": payment_id, "shop_id": shop_id, "buyer_id": buyer.id,
                           "source": source})
@@ -166,10 +179,7 @@ async def checkout(
     # Last, in SKU order: the hot rows are locked only for the moment before commit,
     # and two multi-item checkouts never wait on each other in a cycle.
     for index, line in enumerate(lines):
-        taken = await s.execute(
-            update(Sku).where(Sku.id == line.sku_id, Sku.stock >= line.quantity)
-            .values(stock=Sku.stock - line.quantity).returning(Sku.id)
-        )
+        taken = await conn.execute(_TAKE_STOCK, {"sku": line.sku_id, "qty": line.quantity})
         if taken.first() is None:
             raise SoldOut("not enough stock left", field=f"items.{index}.quantity", sku_id=line.sku_id)
     return CheckoutResult(payment_id, order_ids, amount, gateway.pay_url(payment_id))
