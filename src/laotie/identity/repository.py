@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.models import ApiToken, User, WebSession
@@ -14,13 +14,16 @@ async def user_by_username(s: AsyncSession, username: str) -> User | None:
     return (await s.execute(select(User).where(User.username == username))).scalar_one_or_none()
 
 
+# Every API request runs this: built once, so no statement building or cache-key walk per call.
+_USER_BY_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.is_active)
+)
+
+
 async def user_by_token_hash(s: AsyncSession, token_hash: str) -> User | None:
-    stmt = (
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None), User.is_active)
-    )
-    return (await s.execute(stmt)).scalar_one_or_none()
+    return (await s.execute(_USER_BY_TOKEN, {"token_hash": token_hash})).scalar_one_or_none()
 
 
 async def user_by_session_hash(s: AsyncSession, token_hash: str, now: datetime) -> User | None:
