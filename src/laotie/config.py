@@ -49,7 +49,6 @@ class Settings(BaseSettings):
     auto_confirm_days_after_shipping: int = Field(15, ge=1)
     sandbox_gateway_secret: str = ""
     currency: str = "CNY"
-    default_commission_bps: int = Field(500, ge=0, le=10000)
     max_image_bytes: int = 5 * 1024 * 1024
     # argon2id cost; tests lower it, production keeps the library's defaults.
     argon2_time_cost: int = Field(3, ge=1)

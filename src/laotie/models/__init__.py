@@ -14,7 +14,7 @@ from laotie.models.order_line import OrderLine
 from laotie.models.outbox_event import OutboxEvent
 from laotie.models.payment import Payment
 from laotie.models.payment_refund import PaymentRefund
-from laotie.models.product import PRODUCT_STATUSES, Product
+from laotie.models.product import Product
 from laotie.models.product_image import ProductImage
 from laotie.models.purchase_counter import PurchaseCounter
 from laotie.models.shop import Shop
@@ -24,7 +24,6 @@ from laotie.models.web_session import WebSession
 
 __all__ = [
     "ORDER_STATUSES",
-    "PRODUCT_STATUSES",
     "ROLES",
     "ApiToken",
     "Base",

@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from laotie.models.base import Base, BigId, CreatedMixin, IdMixin, UTCDateTime
 
-PAYMENT_STATUSES = ("pending", "succeeded")
-
 
 class Payment(IdMixin, CreatedMixin, Base):
     __tablename__ = "payments"

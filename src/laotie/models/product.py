@@ -7,8 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from laotie.models.base import Base, BigId, CreatedMixin, IdMixin
 
-PRODUCT_STATUSES = ("draft", "published", "unpublished")
-
 
 class Product(IdMixin, CreatedMixin, Base):
     __tablename__ = "products"

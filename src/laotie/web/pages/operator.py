@@ -8,6 +8,7 @@ from laotie.catalog import service as catalog
 from laotie.identity.auth import require_role
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session
+from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
 from laotie.ledger import service as ledger
 from laotie.models import User
@@ -29,11 +30,11 @@ async def categories(request: Request, s: Session, user: PageUser) -> Response:
 
 def _bps(data: dict[str, str]) -> int:
     """The form takes a percentage with up to two decimals: '5.5' → 550 bps."""
-    raw = text(data, "rate", 8)
-    whole, _, frac = raw.partition(".")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
-        raise DomainError("enter a rate such as 5 or 2.5", code="invalid_request", status=422, field="rate")
-    bps = int(whole) * 100 + int((frac + "00")[:2])
+    try:
+        bps = parse_yuan(text(data, "rate", 8))  # same shape: a number with two decimals, ×100
+    except ValueError:
+        raise DomainError("enter a rate such as 5 or 2.5", code="invalid_request", status=422,
+                          field="rate") from None
     if bps > 10_000:
         raise DomainError("a rate is at most 100%", code="invalid_request", status=422, field="rate")
     return bps
