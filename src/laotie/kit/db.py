@@ -44,6 +44,7 @@ def make_engine(settings: Settings, stats: SqlStats | None = None) -> AsyncEngin
             pool_timeout=60,
             echo=settings.log_sql,
         )
+        inloop = url.startswith("sqlite+inloop:")
         synchronous = settings.sqlite_synchronous.upper()
         if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"LAOTIE_SQLITE_SYNCHRONOUS must be OFF/NORMAL/FULL/EXTRA, got {synchronous}")
@@ -56,7 +57,8 @@ def make_engine(settings: Settings, stats: SqlStats | None = None) -> AsyncEngin
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=15000")
+            # In-loop: never let sqlite3 sleep on the event loop; the driver backs off instead.
+            cur.execute(f"PRAGMA busy_timeout={0 if inloop else 15000}")
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")

@@ -13,6 +13,7 @@ slow disks or with long reporting queries.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import types
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,28 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+
+BUSY_WAIT_SECONDS = 15.0
+
+
+async def _retry_busy(call: Any, *args: Any) -> Any:
+    """Run a sqlite3 call; while another process holds the lock, wait without blocking the loop.
+
+    The connection runs with busy_timeout=0 so sqlite3 never sleeps on the loop's
+    thread; this backs off with asyncio.sleep instead, for as long as aiosqlite would.
+    """
+    delay, waited = 0.001, 0.0
+    while True:
+        try:
+            return call(*args)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if waited >= BUSY_WAIT_SECONDS:
+                raise
+        await asyncio.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 0.05)
 
 
 class _Cursor:
@@ -59,11 +82,11 @@ class _Cursor:
         self._cur.arraysize = value
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> _Cursor:
-        self._cur.execute(sql, parameters)
+        await _retry_busy(self._cur.execute, sql, parameters)
         return self
 
     async def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> _Cursor:
-        self._cur.executemany(sql, seq)
+        await _retry_busy(self._cur.executemany, sql, list(seq))
         return self
 
     async def fetchone(self) -> Any:
@@ -95,7 +118,7 @@ class Connection:
         return self._conn.isolation_level
 
     async def commit(self) -> None:
-        self._conn.commit()
+        await _retry_busy(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()
