@@ -18,6 +18,7 @@ from laotie.kit.db import Database
 from laotie.kit.events import Dispatcher, bus
 from laotie.kit.http import install_error_handlers
 from laotie.kit.jobs import scheduler
+from laotie.kit.realtime import make_hub
 
 log = logging.getLogger("laotie")
 
@@ -25,6 +26,7 @@ log = logging.getLogger("laotie")
 def _register_domains() -> None:
     """Import the modules that register event handlers and jobs."""
     import laotie.catalog.handlers
+    import laotie.live.handlers
     import laotie.orders.handlers
     import laotie.orders.tasks  # noqa: F401
 
@@ -34,9 +36,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     _register_domains()
     database = db or Database.connect(settings)
     dispatcher = Dispatcher(database, bus)
+    database.hub = make_hub(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await database.hub.start()
         tasks = [asyncio.create_task(dispatcher.run_forever(), name="outbox")]
         if settings.jobs_enabled:
             tasks.append(asyncio.create_task(
@@ -50,6 +54,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await database.hub.stop()
             if db is None:
                 await database.dispose()
 
@@ -62,10 +67,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     from laotie.catalog.endpoints import router as catalog_router
     from laotie.identity.endpoints import router as identity_router
+    from laotie.live.endpoints import router as live_router
+    from laotie.live.media_endpoints import router as media_hooks_router
     from laotie.orders.endpoints import router as orders_router
     from laotie.web import install_pages
 
-    for router in (identity_router, catalog_router, orders_router):
+    for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

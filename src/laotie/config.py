@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(65536, ge=64)
     session_days: int = Field(30, ge=1)
 
+    # Redis: when set, room fan-out and flash-sale stock go through it (several processes).
+    redis_url: str = ""
+    # The media plane (nginx with the RTMP module), which laotie configures and runs.
+    rtmp_port: int = 1935
+    hls_http_port: int = 8089
+    media_prefix: Path = Path("var/media-plane")
+    # Where nginx-rtmp calls back; laotie's own address as nginx sees it.
+    callback_base_url: str = "http://127.0.0.1:8000"
+    flash_return_unsold: bool = True
+
     jobs_enabled: bool = True
     jobs_interval_seconds: float = 15.0
     log_sql: bool = False

@@ -94,6 +94,7 @@ class Database:
     stats: SqlStats
     after_commit: list[Callable[[AsyncSession], None]] = field(default_factory=list)
     bus: Any = None  # the EventBus its dispatcher serves; set by the Dispatcher
+    hub: Any = None  # the realtime Hub (kit/realtime.py) rooms fan out through; set by the app
 
     @classmethod
     def connect(cls, settings: Settings) -> Database:

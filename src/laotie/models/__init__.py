@@ -4,11 +4,17 @@ from laotie.models.api_token import ApiToken
 from laotie.models.base import Base, utcnow
 from laotie.models.cart_item import CartItem
 from laotie.models.category import Category
+from laotie.models.chat_message import ChatMessage
 from laotie.models.event_delivery import EventDelivery
+from laotie.models.flash_listing import FlashListing
+from laotie.models.flash_purchase import FlashPurchase
 from laotie.models.idempotency_key import IdempotencyKey
 from laotie.models.journal_entry import JournalEntry
 from laotie.models.journal_posting import JournalPosting
 from laotie.models.ledger_account import LedgerAccount
+from laotie.models.live_cart_item import LiveCartItem
+from laotie.models.live_minute import LiveMinute
+from laotie.models.live_session import LiveSession
 from laotie.models.order import ORDER_STATUSES, Order
 from laotie.models.order_line import OrderLine
 from laotie.models.outbox_event import OutboxEvent
@@ -17,8 +23,10 @@ from laotie.models.payment_refund import PaymentRefund
 from laotie.models.product import Product
 from laotie.models.product_image import ProductImage
 from laotie.models.purchase_counter import PurchaseCounter
+from laotie.models.room_restriction import RoomRestriction
 from laotie.models.shop import Shop
 from laotie.models.sku import Sku
+from laotie.models.stream_key import StreamKey
 from laotie.models.user import ROLES, User
 from laotie.models.web_session import WebSession
 
@@ -29,11 +37,17 @@ __all__ = [
     "Base",
     "CartItem",
     "Category",
+    "ChatMessage",
     "EventDelivery",
+    "FlashListing",
+    "FlashPurchase",
     "IdempotencyKey",
     "JournalEntry",
     "JournalPosting",
     "LedgerAccount",
+    "LiveCartItem",
+    "LiveMinute",
+    "LiveSession",
     "Order",
     "OrderLine",
     "OutboxEvent",
@@ -42,8 +56,10 @@ __all__ = [
     "Product",
     "ProductImage",
     "PurchaseCounter",
+    "RoomRestriction",
     "Shop",
     "Sku",
+    "StreamKey",
     "User",
     "WebSession",
     "utcnow",

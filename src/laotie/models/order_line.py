@@ -22,6 +22,8 @@ class OrderLine(IdMixin, Base):
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     commission_bps: Mapped[int] = mapped_column(Integer, nullable=False)
     commission: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # Bought at a live-only price from a '3-2-1 上车' flash listing.
+    flash_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("flash_listings.id"))
 
     @property
     def amount(self) -> int:

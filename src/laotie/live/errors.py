@@ -1,0 +1,52 @@
+"""Live error codes."""
+
+from laotie.kit.errors import Conflict, DomainError, Forbidden, InvalidState, NotFound
+
+
+class SessionNotFound(NotFound):
+    code = "live_session_not_found"
+
+
+class NotYourRoom(Forbidden):
+    code = "not_your_room"
+
+
+class LiveNotAllowed(Forbidden):
+    code = "live_not_allowed"
+
+
+class UnknownStreamKey(Forbidden):
+    code = "unknown_stream_key"
+
+
+class LiveSuspended(Forbidden):
+    code = "live_suspended"
+
+
+class SessionNotLive(InvalidState):
+    code = "session_not_live"
+
+
+class AlreadyLive(Conflict):
+    code = "already_live"
+
+
+class NotInLiveCart(DomainError):
+    code = "not_in_live_cart"
+    status = 400
+
+
+class FlashNotFound(NotFound):
+    code = "flash_not_found"
+
+
+class FlashNotOpen(InvalidState):
+    code = "flash_not_open"
+
+
+class FlashSoldOut(Conflict):
+    code = "sold_out"
+
+
+class FlashCapReached(Conflict):
+    code = "purchase_limit_exceeded"

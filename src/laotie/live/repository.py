@@ -1,0 +1,46 @@
+"""Live queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laotie.models import FlashListing, LiveCartItem, LiveSession, Product, StreamKey
+
+
+async def stream_key_by_hash(s: AsyncSession, key_hash: str) -> StreamKey | None:
+    return (await s.execute(select(StreamKey).where(StreamKey.key_hash == key_hash))).scalar_one_or_none()
+
+
+async def stream_key_of(s: AsyncSession, user_id: int) -> StreamKey | None:
+    return (await s.execute(select(StreamKey).where(StreamKey.user_id == user_id))).scalar_one_or_none()
+
+
+async def current_session(s: AsyncSession, host_id: int, statuses: Sequence[str]) -> LiveSession | None:
+    stmt = (select(LiveSession).where(LiveSession.host_id == host_id, LiveSession.status.in_(statuses))
+            .order_by(LiveSession.id.desc()).limit(1))
+    return (await s.execute(stmt)).scalar_one_or_none()
+
+
+async def session_by_playback(s: AsyncSession, name: str) -> LiveSession | None:
+    return (await s.execute(select(LiveSession).where(LiveSession.playback_name == name))).scalar_one_or_none()
+
+
+async def sessions(s: AsyncSession, status: str | None, limit: int = 50) -> Sequence[LiveSession]:
+    stmt = select(LiveSession)
+    if status:
+        stmt = stmt.where(LiveSession.status == status)
+    return (await s.execute(stmt.order_by(LiveSession.id.desc()).limit(limit))).scalars().all()
+
+
+async def cart(s: AsyncSession, session_id: int) -> Sequence[tuple[LiveCartItem, Product]]:
+    stmt = (select(LiveCartItem, Product).join(Product, Product.id == LiveCartItem.product_id)
+            .where(LiveCartItem.session_id == session_id).order_by(LiveCartItem.position, LiveCartItem.id))
+    return [(i, p) for i, p in (await s.execute(stmt)).all()]
+
+
+async def flashes(s: AsyncSession, session_id: int) -> Sequence[FlashListing]:
+    stmt = select(FlashListing).where(FlashListing.session_id == session_id).order_by(FlashListing.id)
+    return (await s.execute(stmt)).scalars().all()

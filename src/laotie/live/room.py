@@ -1,0 +1,41 @@
+"""What a live room says to its viewers: one ordered log (chat_messages), fanned out by the hub.
+
+Every message (comment, automatic reply, system event) gets an id from the log, so a
+viewer who reconnects asks for "everything after id N" and sees nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laotie.models import ChatMessage, utcnow
+
+
+def channel(session_id: int) -> str:
+    return f"room:{session_id}"
+
+
+def message_dict(m: ChatMessage, user_name: str | None = None) -> dict[str, Any]:
+    return {"id": m.id, "type": m.kind, "user_id": m.user_id, "user": user_name, "body": m.body,
+            "payload": m.payload or {}, "at": m.created_at.isoformat()}
+
+
+async def publish(s: AsyncSession, session_id: int, message: dict[str, Any]) -> None:
+    """Send one message to every viewer of the room, in every process (best effort, after the log)."""
+    hub = s.info["db"].hub
+    if hub is not None:
+        await hub.publish(channel(session_id), json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+
+
+async def announce(s: AsyncSession, session_id: int, event: str, payload: dict[str, Any],
+                   body: str = "") -> ChatMessage:
+    """A system event (pin, flash start, sold out, ...) on the room's log and channel."""
+    m = ChatMessage(session_id=session_id, user_id=None, kind="system", body=body,
+                    payload={"event": event, **payload}, created_at=utcnow())
+    s.add(m)
+    await s.flush()
+    await publish(s, session_id, message_dict(m))
+    return m

@@ -1,0 +1,56 @@
+"""Live request and response models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from laotie.kit.types import Name, RefId
+
+
+class StreamKeyOut(BaseModel):
+    stream_key: str
+    rtmp_url: str
+    note: str = "Keep the key secret. Rotating it makes the old one stop working at once."
+
+
+class SessionIn(BaseModel):
+    title: Name
+    scheduled_for: AwareDatetime | None = None
+
+
+class SessionOut(BaseModel):
+    id: int
+    host_id: int
+    shop_id: int | None
+    title: str
+    status: str
+    playback_url: str
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    pinned_product_id: int | None
+    cart_product_ids: list[int] = Field(default_factory=list)
+
+
+class CartIn(BaseModel):
+    product_id: RefId
+
+
+class CartOrderIn(BaseModel):
+    product_ids: list[RefId] = Field(max_length=200)
+
+
+class PinIn(BaseModel):
+    product_id: RefId | None
+
+
+class CutIn(BaseModel):
+    reason: Annotated[str, Field(min_length=1, max_length=30)]
+
+
+class SuspendIn(BaseModel):
+    until: AwareDatetime

@@ -1,0 +1,1 @@
+"""Live use cases: keys and sessions, the live cart, flash sales."""
