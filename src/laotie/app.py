@@ -67,12 +67,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     from laotie.catalog.endpoints import router as catalog_router
     from laotie.identity.endpoints import router as identity_router
+    from laotie.live.chat_endpoints import router as chat_router
     from laotie.live.endpoints import router as live_router
     from laotie.live.media_endpoints import router as media_hooks_router
     from laotie.orders.endpoints import router as orders_router
     from laotie.web import install_pages
 
-    for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router):
+    for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
@@ -88,5 +89,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    # HLS written by the media plane (nginx-rtmp); served here so the room page needs no CORS.
+    app.mount("/hls", StaticFiles(directory=settings.media_prefix / "hls", check_dir=False), name="hls")
     install_pages(app)
     return app
