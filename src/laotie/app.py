@@ -27,6 +27,7 @@ def _register_domains() -> None:
     """Import the modules that register event handlers and jobs."""
     import laotie.catalog.handlers
     import laotie.live.handlers
+    import laotie.live.media_handlers
     import laotie.orders.handlers
     import laotie.orders.tasks  # noqa: F401
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.identity.endpoints import router as identity_router
     from laotie.live.chat_endpoints import router as chat_router
     from laotie.live.endpoints import router as live_router
+    from laotie.live.media import HlsFiles
     from laotie.live.media_endpoints import router as media_hooks_router
     from laotie.orders.endpoints import router as orders_router
     from laotie.web import install_pages
@@ -90,6 +92,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     # HLS written by the media plane (nginx-rtmp); served here so the room page needs no CORS.
-    app.mount("/hls", StaticFiles(directory=settings.media_prefix / "hls", check_dir=False), name="hls")
+    app.mount("/hls", HlsFiles(directory=settings.media_prefix / "hls", check_dir=False), name="hls")
     install_pages(app)
     return app

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from laotie.config import Settings, get_settings
+from laotie.live.media_cli import media_app
 
 app = typer.Typer(help="laotie: live-stream trust-commerce platform", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(media_app, name="media")
 console = Console()
 
 

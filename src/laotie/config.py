@@ -59,8 +59,15 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # The media plane (nginx with the RTMP module), which laotie configures and runs.
     rtmp_port: int = 1935
+    # Loopback by default; 0.0.0.0 (or one interface's IPv4 address) lets encoders elsewhere publish.
+    rtmp_bind: str = "127.0.0.1"
+    # The control and stat API; always bound to loopback.
     hls_http_port: int = 8089
     media_prefix: Path = Path("var/media-plane")
+    nginx_binary: str = "nginx"
+    rtmp_module: Path = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
+    # When started as root: the account nginx's workers run as ("" = stay the starting user).
+    media_user: str = ""
     # Where nginx-rtmp calls back; laotie's own address as nginx sees it.
     callback_base_url: str = "http://127.0.0.1:8000"
     flash_return_unsold: bool = True

@@ -1,0 +1,77 @@
+"""Run laotie for real: a uvicorn subprocess, free ports, Chromium; shared by the browser and media tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(ok: bool, reason: str) -> None:
+    """Skip when a system tool is missing; under CI=true, fail: CI must install it."""
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason}; CI must install it", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(tmp: Path, url: str, **extra: str) -> dict[str, str]:
+    """The environment of a laotie process: this test's database and folders, nothing inherited."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAOTIE_")}
+    env.update(
+        LAOTIE_DATABASE_URL=url, LAOTIE_DATA_DIR=str(tmp), LAOTIE_MEDIA_DIR=str(tmp / "media"),
+        LAOTIE_SECRET_KEY="test", LAOTIE_ARGON2_TIME_COST="1", LAOTIE_ARGON2_MEMORY_KIB="64",
+        LAOTIE_JOBS_ENABLED="false",
+        # No stray laotie.toml from wherever pytest was started.
+        LAOTIE_CONFIG=str(tmp / "absent.toml"),
+        **extra,
+    )
+    return env
+
+
+def tail(log: Path, chars: int = 4000) -> str:
+    return log.read_text(errors="replace")[-chars:] if log.is_file() else ""
+
+
+async def wait_healthy(url: str, proc: asyncio.subprocess.Process, log: Path) -> None:
+    async with httpx.AsyncClient(timeout=1.0) as client:
+        for _ in range(200):  # ~20 s
+            if proc.returncode is not None:
+                pytest.fail(f"server exited with {proc.returncode}:\n{tail(log)}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{url}/healthz")).text == "ok":
+                    return
+            await asyncio.sleep(0.1)
+    pytest.fail(f"server did not become healthy:\n{tail(log)}")
+
+
+async def stop_process(proc: asyncio.subprocess.Process, grace: float = 10) -> None:
+    """Terminate, then kill if it will not go; always reaped."""
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=grace)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
