@@ -41,3 +41,4 @@ fi
 vendor=src/laotie/web/static/vendor
 mkdir -p "$vendor"
 cp node_modules/htmx.org/dist/htmx.min.js "$vendor/htmx.min.js"
+cp node_modules/hls.js/dist/hls.min.js "$vendor/hls.min.js"

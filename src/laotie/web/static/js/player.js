@@ -1,0 +1,121 @@
+// The live video player: plays <video id="live-video" data-src="/hls/<name>.m3u8"> muted, inline,
+// through hls.js where the browser has Media Source Extensions (desktop, Android, iPad) and
+// natively where it plays HLS itself without them (Safari on iPhone). A viewer often arrives
+// before the host starts or between reconnects, so a missing or empty playlist is waited for,
+// never shown as an error. #live-video-status, when present, says what is going on.
+
+const HLS_SCRIPT = "/static/vendor/hls.min.js";
+const HLS_MIME = "application/vnd.apple.mpegurl";
+const BACKOFF_MS = [1000, 1000, 2000, 3000, 5000];
+
+const video = document.getElementById("live-video");
+const statusBox = document.getElementById("live-video-status");
+
+function say(state, text) {
+  if (video) video.dataset.state = state;
+  if (!statusBox) return;
+  statusBox.dataset.state = state;
+  statusBox.textContent = text;
+  statusBox.hidden = state === "playing";
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let hlsPromise = null;
+// hls.js is 600 kB: fetched only by browsers that will use it, once.
+function loadHls() {
+  hlsPromise ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = HLS_SCRIPT;
+    script.onload = () => resolve(window.Hls);
+    script.onerror = () => { hlsPromise = null; reject(new Error("could not load " + HLS_SCRIPT)); };
+    document.head.append(script);
+  });
+  return hlsPromise;
+}
+
+// The playlist exists once the media plane has cut the first fragment; until then it is 404.
+async function waitForPlaylist(src) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = await fetch(src, { cache: "no-store" });
+      if (r.ok && (await r.text()).includes("#EXTINF")) return;
+    } catch {
+      // offline or the server restarting: keep waiting like for a stream that has not started
+    }
+    say("waiting", "Waiting for the stream to start…");
+    await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]);
+  }
+}
+
+function autoplay() {
+  video.play().catch(() => say("paused", "Tap the video to play"));
+}
+
+// Resolves when playback failed for good and should start over from waiting.
+function playWithHls(Hls, src) {
+  return new Promise((resolve) => {
+    // Two fragments behind the live edge: on 1-second fragments the room is ~2-3 s behind
+    // the host, which is what "3-2-1 上车" countdowns need.
+    const hls = new Hls({ liveSyncDurationCount: 2, backBufferLength: 30 });
+    let mediaRecoveredAt = 0;
+    hls.on(Hls.Events.MANIFEST_PARSED, autoplay);
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal) return;
+      // A decoder hiccup is recoverable in place, but not in a loop.
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && Date.now() - mediaRecoveredAt > 10000) {
+        mediaRecoveredAt = Date.now();
+        hls.recoverMediaError();
+        return;
+      }
+      hls.destroy();
+      resolve();
+    });
+    hls.loadSource(src);
+    hls.attachMedia(video);
+  });
+}
+
+function playNatively(src) {
+  return new Promise((resolve) => {
+    video.addEventListener("error", () => { video.removeAttribute("src"); video.load(); resolve(); }, { once: true });
+    video.src = src;
+    autoplay();
+  });
+}
+
+async function run() {
+  const src = video.dataset.src;
+  if (!src) return;
+  // Muted, inline autoplay is the one kind every phone browser allows.
+  video.muted = true;
+  video.playsInline = true;
+  video.setAttribute("playsinline", "");
+  video.addEventListener("playing", () => say("playing", "Live"));
+  video.addEventListener("waiting", () => say("buffering", "Buffering…"));
+
+  let Hls = null;
+  if ("MediaSource" in window) {
+    try {
+      Hls = await loadHls();
+    } catch {
+      Hls = null;
+    }
+    if (Hls && !Hls.isSupported()) Hls = null;
+  }
+  if (!Hls && !video.canPlayType(HLS_MIME)) {
+    say("unsupported", "This browser cannot play live video");
+    return;
+  }
+  video.dataset.engine = Hls ? "hls.js" : "native";
+  say("connecting", "Connecting…");
+  for (;;) {
+    await waitForPlaylist(src);
+    say("connecting", "Connecting…");
+    await (Hls ? playWithHls(Hls, src) : playNatively(src));
+    say("reconnecting", "Reconnecting…");
+    await sleep(1000);
+  }
+}
+
+if (video) run();
