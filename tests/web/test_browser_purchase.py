@@ -12,16 +12,12 @@ app: everything the browser sees went over HTTP.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import re
-import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Page, Response, async_playwright, expect
 
@@ -31,15 +27,9 @@ from laotie.identity import service as identity
 from laotie.kit.db import Database
 from laotie.kit.migrate import upgrade_async
 from laotie.kit.money import rate_of, yuan
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, free_port, require, server_env, stop_process, tail, wait_healthy
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 PRODUCT_TITLE = "Linyi red Fuji apples 5kg"
 PRICE = 12_900  # fen
@@ -56,33 +46,6 @@ class Server:
     sku_id: int
     product_id: int
     log: Path
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.is_file():
-        return
-    reason = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
-    if IN_CI:
-        pytest.fail(f"{reason}; CI must install it", pytrace=False)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server_env(tmp: Path, url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LAOTIE_")}
-    env.update(
-        LAOTIE_DATABASE_URL=url, LAOTIE_DATA_DIR=str(tmp), LAOTIE_MEDIA_DIR=str(tmp / "media"),
-        LAOTIE_SECRET_KEY="test", LAOTIE_ARGON2_TIME_COST="1", LAOTIE_ARGON2_MEMORY_KIB="64",
-        LAOTIE_JOBS_ENABLED="false",
-        # No stray laotie.toml from wherever pytest was started.
-        LAOTIE_CONFIG=str(tmp / "absent.toml"),
-    )
-    return env
 
 
 async def _seed(settings: Settings) -> tuple[int, int]:
@@ -110,25 +73,9 @@ async def _seed(settings: Settings) -> tuple[int, int]:
         await db.dispose()
 
 
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-4000:]
-
-
-async def _wait_healthy(url: str, proc: asyncio.subprocess.Process, log: Path) -> None:
-    async with httpx.AsyncClient(timeout=1.0) as client:
-        for _ in range(200):  # ~20 s
-            if proc.returncode is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{_tail(log)}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{url}/healthz")).text == "ok":
-                    return
-            await asyncio.sleep(0.1)
-    pytest.fail(f"server did not become healthy:\n{_tail(log)}")
-
-
 @pytest.fixture
 async def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Server]:
-    _require_chromium()
+    require(CHROMIUM.is_file(), f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     monkeypatch.setenv("LAOTIE_CONFIG", str(tmp_path / "absent.toml"))
     url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
     await upgrade_async(url)
@@ -137,27 +84,21 @@ async def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
                         jobs_enabled=False)
     product_id, sku_id = await _seed(settings)
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "uvicorn", "laotie.app:create_app", "--factory",
             "--host", "127.0.0.1", "--port", str(port),
-            env=_server_env(tmp_path, url), cwd=tmp_path, stdout=out, stderr=out,
+            env=server_env(tmp_path, url), cwd=tmp_path, stdout=out, stderr=out,
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        await _wait_healthy(base, proc, log)
+        await wait_healthy(base, proc, log)
         yield Server(base, sku_id, product_id, log)
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), timeout=10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        print(f"--- server log ({log}) ---\n{_tail(log)}")
+        await stop_process(proc)
+        print(f"--- server log ({log}) ---\n{tail(log)}")
 
 
 async def test_register_buy_pay_ship_confirm_payout(server: Server, tmp_path: Path) -> None:
