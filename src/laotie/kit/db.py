@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,10 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from laotie.config import Settings
+
+log = logging.getLogger("laotie.db")
+# session.info key: coroutine functions to await once the transaction has committed.
+AFTER_COMMIT_SENDS = "after_commit_sends"
 
 
 @dataclass
@@ -112,6 +117,14 @@ class Database:
                 yield session
             for hook in self.after_commit:
                 hook(session)
+            sends: list[Callable[[], Awaitable[object]]] = session.info.pop(AFTER_COMMIT_SENDS, [])
+            for send in sends:
+                # Best effort: the change is committed, so a failed push must not turn it
+                # into an error; clients catch up from the stored log when they reconnect.
+                try:
+                    await send()
+                except Exception:
+                    log.exception("after-commit send failed")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -7,10 +7,12 @@ viewer who reconnects asks for "everything after id N" and sees nothing twice.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laotie.kit.db import AFTER_COMMIT_SENDS
 from laotie.models import ChatMessage, utcnow
 
 
@@ -23,11 +25,24 @@ def message_dict(m: ChatMessage, user_name: str | None = None) -> dict[str, Any]
             "payload": m.payload or {}, "at": m.created_at.isoformat()}
 
 
+def encode(message: Any) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
 async def publish(s: AsyncSession, session_id: int, message: dict[str, Any]) -> None:
-    """Send one message to every viewer of the room, in every process (best effort, after the log)."""
+    """Send one message to every viewer of the room, in every process (best effort, after the log).
+
+    Inside a transaction the message leaves only once it has committed, so a rolled-back
+    comment or event is never shown, and a viewer who reads the log after seeing it finds it.
+    """
     hub = s.info["db"].hub
-    if hub is not None:
-        await hub.publish(channel(session_id), json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+    if hub is None:
+        return
+    send = partial(hub.publish, channel(session_id), encode(message))
+    if s.in_transaction():
+        s.info.setdefault(AFTER_COMMIT_SENDS, []).append(send)
+    else:
+        await send()
 
 
 async def announce(s: AsyncSession, session_id: int, event: str, payload: dict[str, Any],
