@@ -72,6 +72,29 @@ class Settings(BaseSettings):
     callback_base_url: str = "http://127.0.0.1:8000"
     flash_return_unsold: bool = True
 
+    # Live chat (live/chat.py, live/fanout.py). Lists come from the environment as JSON,
+    # e.g. LAOTIE_CHAT_BLOCKED_WORDS='["加微信", "vx"]'.
+    chat_max_length: int = Field(200, ge=1, le=500)  # chat_messages.body holds 500
+    # Shown as ＊ (profanity, insults): the comment still goes out.
+    chat_masked_words: list[str] = Field(default_factory=lambda: ["傻逼", "草泥马", "fuck", "shit"])
+    # Refused outright with code comment_blocked: luring buyers off the platform (引流), fraud.
+    chat_blocked_words: list[str] = Field(
+        default_factory=lambda: ["加微信", "加v", "vx", "微信号", "私下交易", "私聊下单", "wechat", "telegram"])
+    # Token bucket per user (shared through Redis when redis_url is set).
+    chat_rate_per_second: float = Field(1.0, gt=0)
+    chat_rate_burst: int = Field(3, ge=1)
+    # At most this many automatic purchase replies per room, refilled per second.
+    chat_reply_burst: int = Field(2, ge=1)
+    chat_reply_per_second: float = Field(0.5, gt=0)
+    # Fan-out: one frame per room every flush; at most this many comments per frame (only
+    # comments are capped: events, replies, hides always pass; skipped ones are counted).
+    chat_flush_ms: int = Field(200, ge=20, le=2000)
+    chat_frame_comments: int = Field(40, ge=1, le=1000)
+    # Frames a room keeps for a slow socket before dropping it (its client resumes with after=).
+    chat_viewer_buffer: int = Field(25, ge=2, le=1000)
+    chat_stats_seconds: float = Field(1.0, gt=0)
+    chat_history_limit: int = Field(50, ge=1, le=500)
+
     jobs_enabled: bool = True
     jobs_interval_seconds: float = 15.0
     log_sql: bool = False

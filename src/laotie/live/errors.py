@@ -50,3 +50,47 @@ class FlashSoldOut(Conflict):
 
 class FlashCapReached(Conflict):
     code = "purchase_limit_exceeded"
+
+
+class CommentEmpty(DomainError):
+    code = "comment_empty"
+    status = 400
+
+
+class CommentTooLong(DomainError):
+    code = "comment_too_long"
+    status = 400
+
+
+class CommentBlocked(DomainError):
+    """The comment carries a word the room refuses (luring buyers away, fraud, ...)."""
+
+    code = "comment_blocked"
+    status = 400
+
+
+class ChatMuted(Forbidden):
+    code = "muted"
+
+
+class ChatBanned(Forbidden):
+    code = "banned"
+
+
+class ChatRateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+
+
+class NotModerator(Forbidden):
+    code = "not_moderator"
+
+
+class MessageNotFound(NotFound):
+    code = "chat_message_not_found"
+
+
+class CannotModerate(Forbidden):
+    """The host, moderators and operators are out of reach of a moderator's mute or ban."""
+
+    code = "cannot_moderate"

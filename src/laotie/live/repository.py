@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laotie.models import FlashListing, LiveCartItem, LiveSession, Product, StreamKey
+from laotie.models import (
+    ChatMessage,
+    FlashListing,
+    LiveCartItem,
+    LiveSession,
+    Product,
+    RoomRestriction,
+    StreamKey,
+    User,
+)
 
 
 async def stream_key_by_hash(s: AsyncSession, key_hash: str) -> StreamKey | None:
@@ -43,4 +52,19 @@ async def cart(s: AsyncSession, session_id: int) -> Sequence[tuple[LiveCartItem,
 
 async def flashes(s: AsyncSession, session_id: int) -> Sequence[FlashListing]:
     stmt = select(FlashListing).where(FlashListing.session_id == session_id).order_by(FlashListing.id)
+    return (await s.execute(stmt)).scalars().all()
+
+
+async def chat_tail(s: AsyncSession, session_id: int, after_id: int, limit: int
+                    ) -> list[tuple[ChatMessage, str | None]]:
+    """The latest `limit` visible messages after `after_id`, oldest first, with the author's name."""
+    stmt = (select(ChatMessage, User.display_name).outerjoin(User, User.id == ChatMessage.user_id)
+            .where(ChatMessage.session_id == session_id, ChatMessage.id > after_id, ChatMessage.hidden.is_(False))
+            .order_by(ChatMessage.id.desc()).limit(limit))
+    return [(m, name) for m, name in reversed((await s.execute(stmt)).all())]
+
+
+async def restrictions(s: AsyncSession, host_id: int, user_id: int, kinds: Sequence[str]) -> Sequence[RoomRestriction]:
+    stmt = select(RoomRestriction).where(RoomRestriction.host_id == host_id, RoomRestriction.user_id == user_id,
+                                         RoomRestriction.kind.in_(kinds)).order_by(RoomRestriction.id)
     return (await s.execute(stmt)).scalars().all()
