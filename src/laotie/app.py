@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +18,8 @@ from laotie.kit.events import Dispatcher, bus
 from laotie.kit.http import install_error_handlers
 from laotie.kit.jobs import scheduler
 from laotie.kit.realtime import make_hub
+from laotie.live.flash_redis import RedisFlash
+from laotie.live.stock_feed import StockFeed
 
 log = logging.getLogger("laotie")
 
@@ -28,6 +29,7 @@ def _register_domains() -> None:
     import laotie.catalog.handlers
     import laotie.live.handlers
     import laotie.live.media_handlers
+    import laotie.live.tasks
     import laotie.orders.handlers
     import laotie.orders.tasks  # noqa: F401
 
@@ -42,7 +44,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.hub.start()
-        tasks = [asyncio.create_task(dispatcher.run_forever(), name="outbox")]
+        stock_feed = StockFeed(database)
+        tasks = [asyncio.create_task(stock_feed.run_forever(), name="flash-stock")]
+        if settings.redis_url:
+            gate = RedisFlash(database, settings.redis_url)
+            database.services["flash_gate"] = gate
+            tasks.append(asyncio.create_task(gate.run_persister(), name="flash-persister"))
+        tasks += [asyncio.create_task(dispatcher.run_forever(), name="outbox")]
         if settings.jobs_enabled:
             tasks.append(asyncio.create_task(
                 scheduler.run_forever(database, settings.jobs_interval_seconds), name="jobs"))
@@ -52,10 +60,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         finally:
             for task in tasks:
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            # Bounded: a cancellation swallowed inside a client library must not hang shutdown.
+            _, stuck = await asyncio.wait(tasks, timeout=5)
+            for task in stuck:
+                log.warning("background task %s did not stop in time", task.get_name())
             await database.hub.stop()
+            if "flash_gate" in database.services:
+                await database.services.pop("flash_gate").close()
             if db is None:
                 await database.dispose()
 

@@ -100,6 +100,8 @@ class Database:
     after_commit: list[Callable[[AsyncSession], None]] = field(default_factory=list)
     bus: Any = None  # the EventBus its dispatcher serves; set by the Dispatcher
     hub: Any = None  # the realtime Hub (kit/realtime.py) rooms fan out through; set by the app
+    # Optional per-process services the app starts (e.g. "flash_gate" when Redis is configured).
+    services: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def connect(cls, settings: Settings) -> Database:

@@ -19,10 +19,14 @@ JobFn = Callable[["Database"], Awaitable[int]]
 @dataclass
 class Scheduler:
     jobs: dict[str, JobFn] = field(default_factory=dict)
+    # Seconds between runs for jobs that must run more often than the default interval.
+    every: dict[str, float] = field(default_factory=dict)
 
-    def job(self, name: str) -> Callable[[JobFn], JobFn]:
+    def job(self, name: str, every: float | None = None) -> Callable[[JobFn], JobFn]:
         def register(fn: JobFn) -> JobFn:
             self.jobs[name] = fn
+            if every is not None:
+                self.every[name] = every
             return fn
 
         return register
@@ -41,9 +45,17 @@ class Scheduler:
         return results
 
     async def run_forever(self, db: Database, interval: float) -> None:
+        loop = asyncio.get_running_loop()
+        due = {name: loop.time() + self.every.get(name, interval) for name in self.jobs}
         while True:
-            await asyncio.sleep(interval)
-            await self.run_all(db)
+            now = loop.time()
+            for name in [n for n, t in due.items() if t <= now]:
+                try:
+                    await self.jobs[name](db)
+                except Exception:
+                    log.exception("job %s failed", name)
+                due[name] = loop.time() + self.every.get(name, interval)
+            await asyncio.sleep(max(0.05, min(due.values()) - loop.time()) if due else interval)
 
 
 scheduler = Scheduler()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
+from laotie.config import Settings
 from laotie.identity.auth import CurrentUser
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
@@ -14,16 +15,29 @@ from laotie.live.schemas import (
     CartIn,
     CartOrderIn,
     CutIn,
+    FlashBuyIn,
+    FlashBuyOut,
+    FlashIn,
+    FlashOut,
     PinIn,
+    ReservationOut,
     SessionIn,
     SessionOut,
     StreamKeyOut,
     SuspendIn,
 )
-from laotie.live.service import cart, sessions
-from laotie.models import LiveSession
+from laotie.live.service import cart, flash, sessions
+from laotie.models import FlashListing, LiveSession, utcnow
+from laotie.orders.endpoints import IdempotencyKey
+from laotie.orders.gateway import gateway_for
+from laotie.orders.service import queries
+from laotie.orders.service.checkout import Address
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"])
+
+
+def rtmp_url(settings: Settings) -> str:
+    return settings.rtmp_public_url or f"rtmp://{settings.rtmp_bind}:{settings.rtmp_port}/live"
 
 
 def playback_url(request: Request, session: LiveSession) -> str:
@@ -44,7 +58,7 @@ async def session_out(request: Request, s: Session, session: LiveSession) -> Ses
 async def rotate_key(request: Request, user: CurrentUser, s: Session) -> StreamKeyOut:
     settings = get_db(request).settings
     raw = await sessions.rotate_stream_key(s, user)
-    return StreamKeyOut(stream_key=raw, rtmp_url=f"rtmp://127.0.0.1:{settings.rtmp_port}/live")
+    return StreamKeyOut(stream_key=raw, rtmp_url=rtmp_url(settings))
 
 
 @router.post("/sessions", status_code=201)
@@ -98,3 +112,59 @@ async def reorder_cart(session_id: PathId, body: CartOrderIn, user: CurrentUser,
 @router.post("/sessions/{session_id}/pin")
 async def pin(session_id: PathId, body: PinIn, request: Request, user: CurrentUser, s: Session) -> SessionOut:
     return await session_out(request, s, await cart.pin_product(s, user, session_id, body.product_id))
+
+
+def flash_out(f: FlashListing) -> FlashOut:
+    return FlashOut(id=f.id, session_id=f.session_id, sku_id=f.sku_id, live_price=f.live_price,
+                    live_stock=f.live_stock, sold=f.sold, left=f.live_stock - f.sold, per_buyer_cap=f.per_buyer_cap,
+                    opens_at=f.opens_at, closes_at=f.closes_at, status=f.status, returned=f.returned,
+                    server_now=utcnow())
+
+
+@router.post("/sessions/{session_id}/flash", status_code=201)
+async def schedule_flash(session_id: PathId, body: FlashIn, request: Request, user: CurrentUser,
+                         s: Session) -> FlashOut:
+    terms = flash.FlashTerms(**body.model_dump())
+    return flash_out(await flash.schedule_flash(s, get_db(request).settings, user, session_id, terms))
+
+
+@router.get("/flash/{flash_id}")
+async def get_flash(flash_id: PathId, s: Session) -> FlashOut:
+    return flash_out((await flash.get_flash(s, flash_id))[0])
+
+
+@router.post("/flash/{flash_id}/close")
+async def close_flash(flash_id: PathId, user: CurrentUser, s: Session) -> FlashOut:
+    return flash_out(await flash.close_flash(s, flash_id, host=user, reason="host_closed"))
+
+
+@router.post("/flash/{flash_id}/buy", status_code=201, responses={202: {"model": FlashBuyOut}})
+async def buy_flash(flash_id: PathId, body: FlashBuyIn, request: Request, response: Response, user: CurrentUser,
+                    s: Session, idempotency_key: IdempotencyKey = None) -> FlashBuyOut:
+    """上车: 201 with the order (database mode) or 202 with a reservation (Redis mode)."""
+    db = get_db(request)
+    address = Address(**body.address.model_dump())
+    gate = db.services.get("flash_gate")
+    if gate is not None:
+        reservation = await gate.reserve(s, user, flash_id, body.quantity, address)
+        response.status_code = 202
+        return FlashBuyOut(status="accepted", left=reservation.left, reservation_id=reservation.reservation_id,
+                           status_url=f"/api/v1/live/flash/reservations/{reservation.reservation_id}")
+    result, left = await flash.buy_flash(s, db.settings, user, flash_id, body.quantity, address,
+                                         idempotency_key=idempotency_key)
+    return FlashBuyOut(status="placed", left=left, payment_id=result.payment_id, order_ids=result.order_ids,
+                       pay_url=result.pay_url)
+
+
+@router.get("/flash/reservations/{reservation_id}")
+async def reservation(reservation_id: Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")],
+                      request: Request, user: CurrentUser, s: Session) -> ReservationOut:
+    gate = get_db(request).services.get("flash_gate")
+    if gate is None:
+        return ReservationOut(status="failed", code="no_reservations_in_database_mode")
+    status, payment_id, code = await gate.status(s, user, reservation_id)
+    if payment_id is None:
+        return ReservationOut(status=status, code=code)
+    orders = await queries.payment_orders(s, payment_id)
+    return ReservationOut(status=status, payment_id=payment_id, order_ids=[o.id for o in orders],
+                          pay_url=gateway_for(get_db(request).settings).pay_url(payment_id))

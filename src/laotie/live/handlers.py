@@ -30,3 +30,27 @@ def _announcer(event: str, body: str) -> Any:
 
 for _event, _body in ROOM_EVENTS.items():
     bus.on(_event, f"live.announce:{_event}")(_announcer(_event, _body))
+
+
+@bus.on("live.ended", "live.close_session_flashes")
+async def close_session_flashes(s: AsyncSession, payload: dict[str, Any]) -> None:
+    """A flash cannot outlive its stream: close them and give the unsold stock back."""
+    from laotie.live.service import flash
+
+    for flash_id in await flash.open_for_session(s, int(payload["session_id"])):
+        await flash.close_flash(s, flash_id, reason="stream_ended")
+
+
+@bus.on("flash.scheduled", "live.flash_gate_load")
+async def load_flash_gate(s: AsyncSession, payload: dict[str, Any]) -> None:
+    """In Redis mode, put a new flash into the gate before the countdown ends."""
+    gate = s.info["db"].services.get("flash_gate")
+    if gate is not None:
+        await gate.load(s, int(payload["flash_id"]))
+
+
+@bus.on("flash.closed", "live.flash_gate_close")
+async def close_flash_gate(s: AsyncSession, payload: dict[str, Any]) -> None:
+    gate = s.info["db"].services.get("flash_gate")
+    if gate is not None:
+        await gate.mark_closed(int(payload["flash_id"]))

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, Field
 
 from laotie.kit.types import Name, RefId
+from laotie.orders.schemas import AddressIn
 
 
 class StreamKeyOut(BaseModel):
@@ -54,3 +55,52 @@ class CutIn(BaseModel):
 
 class SuspendIn(BaseModel):
     until: AwareDatetime
+
+
+class FlashIn(BaseModel):
+    sku_id: RefId
+    live_price: Annotated[int, Field(ge=1, le=10**12)]
+    live_stock: Annotated[int, Field(ge=1, le=1_000_000)]
+    per_buyer_cap: Annotated[int, Field(ge=1, le=100)] = 1
+    countdown_seconds: Annotated[int, Field(ge=0, le=600)] = 3
+    duration_seconds: Annotated[int, Field(ge=1, le=86_400)] | None = None
+
+
+class FlashOut(BaseModel):
+    id: int
+    session_id: int
+    sku_id: int
+    live_price: int
+    live_stock: int
+    sold: int
+    left: int
+    per_buyer_cap: int
+    opens_at: datetime
+    closes_at: datetime | None
+    status: str
+    returned: int
+    server_now: datetime
+
+
+class FlashBuyIn(BaseModel):
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
+    address: AddressIn
+
+
+class FlashBuyOut(BaseModel):
+    # "placed": the order exists (DB mode); "accepted": reserved in Redis, the order follows.
+    status: str
+    left: int
+    reservation_id: str | None = None
+    status_url: str | None = None
+    payment_id: int | None = None
+    order_ids: list[int] = Field(default_factory=list)
+    pay_url: str | None = None
+
+
+class ReservationOut(BaseModel):
+    status: str  # pending | placed | failed
+    payment_id: int | None = None
+    order_ids: list[int] = Field(default_factory=list)
+    pay_url: str | None = None
+    code: str | None = None

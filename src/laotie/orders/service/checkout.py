@@ -62,6 +62,14 @@ _TAKE_STOCK = (
 class LineRequest:
     sku_id: int
     quantity: int
+    # A live flash listing sells at its own price from stock it already holds:
+    # the SKU's price, purchase limit and stock do not apply to that line.
+    flash_id: int | None = None
+    unit_price: int | None = None
+
+    @property
+    def takes_sku_stock(self) -> bool:
+        return self.flash_id is None
 
 
 @dataclass(frozen=True)
@@ -81,14 +89,16 @@ class CheckoutResult:
 
 
 def _merge(lines: list[LineRequest]) -> list[LineRequest]:
-    qty: dict[int, int] = {}
+    qty: dict[tuple[int, int | None, int | None], int] = {}
     for line in lines:
-        qty[line.sku_id] = qty.get(line.sku_id, 0) + line.quantity
-    return [LineRequest(k, v) for k, v in sorted(qty.items())]
+        key = (line.sku_id, line.flash_id, line.unit_price)
+        qty[key] = qty.get(key, 0) + line.quantity
+    return [LineRequest(sku, q, flash, price) for (sku, flash, price), q in sorted(qty.items(), key=str)]
 
 
 def _request_hash(lines: list[LineRequest], address: Address, source: str) -> str:
-    body = json.dumps([[[ln.sku_id, ln.quantity] for ln in lines], address.__dict__, source], sort_keys=True)
+    body = json.dumps([[[ln.sku_id, ln.quantity, ln.flash_id, ln.unit_price] for ln in lines], address.__dict__,
+                       source], sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -130,12 +140,15 @@ async def checkout(
             raise NotForSale("that item is sold on another channel", field=field, sku_id=line.sku_id)
         if sku.shop_owner_id == buyer.id:
             raise OwnShop("you cannot buy from your own shop", field=field)
-        if sku.purchase_limit is not None:
+        if sku.purchase_limit is not None and line.takes_sku_stock:
             await _take_purchase_allowance(s, buyer.id, sku.sku_id, line.quantity, sku.purchase_limit, index)
         by_shop.setdefault(sku.shop_id, []).append((index, line))
 
     now = utcnow()
-    amount = sum(skus[ln.sku_id].price * ln.quantity for ln in lines)
+    def price(ln: LineRequest) -> int:
+        return ln.unit_price if ln.unit_price is not None else skus[ln.sku_id].price
+
+    amount = sum(price(ln) * ln.quantity for ln in lines)
     conn = await s.connection()  # Core on the session's connection: the ORM adds nothing here
     payment_id = (await conn.execute(_INSERT_PAYMENT, {
         "buyer_id": buyer.id, "amount": amount, "currency": settings.currency, "gateway": gateway.name,
@@ -145,8 +158,8 @@ async def checkout(
     shop_ids = sorted(by_shop)
     order_rows = []
     for shop_id in shop_ids:
-        total = sum(skus[ln.sku_id].price * ln.quantity for _, ln in by_shop[shop_id])
-        commission = sum(rate_of(skus[ln.sku_id].price * ln.quantity, skus[ln.sku_id].commission_bps)
+        total = sum(price(ln) * ln.quantity for _, ln in by_shop[shop_id])
+        commission = sum(rate_of(price(ln) * ln.quantity, skus[ln.sku_id].commission_bps)
                          for _, ln in by_shop[shop_id])
         order_rows.append({
             "buyer_id": buyer.id, "shop_id": shop_id, "payment_id": payment_id, "status": "pending_payment",
@@ -161,11 +174,12 @@ async def checkout(
     for order_id, shop_id in zip(order_ids, shop_ids, strict=True):
         for _, ln in by_shop[shop_id]:
             sku = skus[ln.sku_id]
-            line_amount = sku.price * ln.quantity
+            line_amount = price(ln) * ln.quantity
             line_rows.append({
                 "order_id": order_id, "sku_id": sku.sku_id, "product_id": sku.product_id, "title": sku.title,
-                "sku_attributes": sku.attributes, "unit_price": sku.price, "quantity": ln.quantity,
+                "sku_attributes": sku.attributes, "unit_price": price(ln), "quantity": ln.quantity,
                 "commission_bps": sku.commission_bps, "commission": rate_of(line_amount, sku.commission_bps),
+                "flash_id": ln.flash_id,
             })
     await conn.execute(_INSERT_LINES, line_rows)
     await record_events(s, [
@@ -179,6 +193,8 @@ async def checkout(
     # Last, in SKU order: the hot rows are locked only for the moment before commit,
     # and two multi-item checkouts never wait on each other in a cycle.
     for index, line in enumerate(lines):
+        if not line.takes_sku_stock:
+            continue
         taken = await conn.execute(_TAKE_STOCK, {"sku": line.sku_id, "qty": line.quantity})
         if taken.first() is None:
             raise SoldOut("not enough stock left", field=f"items.{index}.quantity", sku_id=line.sku_id)

@@ -52,11 +52,16 @@ async def cancel_order(s: AsyncSession, order_id: int, *, reason: str, buyer: Us
         raise WrongOrderState(f"an order that is {order.status} cannot be cancelled")
     lines = (await repository.lines_of(s, [order.id]))[order.id]
     quantities: dict[int, int] = {}
+    limited: dict[int, int] = {}  # flash lines were capped by their flash, not the SKU's limit
     for line in lines:
         quantities[line.sku_id] = quantities.get(line.sku_id, 0) + line.quantity
+        if line.flash_id is None:
+            limited[line.sku_id] = limited.get(line.sku_id, 0) + line.quantity
+    # Every unit goes back to the SKU, flash units included: the flash's unsold rest
+    # returns separately when it closes, so nothing is counted twice.
     for sku_id in sorted(quantities):
         await s.execute(update(Sku).where(Sku.id == sku_id).values(stock=Sku.stock + quantities[sku_id]))
-    await release_purchase_allowance(s, order.buyer_id, quantities)
+    await release_purchase_allowance(s, order.buyer_id, limited)
     await record_event(s, "order.cancelled", {"order_id": order.id, "reason": reason,
                                               "restocked": {str(k): v for k, v in quantities.items()}})
     return order
