@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     # Where nginx-rtmp calls back; laotie's own address as nginx sees it.
     callback_base_url: str = "http://127.0.0.1:8000"
     flash_return_unsold: bool = True
+    # After an operator cuts a stream, the host cannot go live again for this long
+    # (encoders such as OBS reconnect on their own, which would undo the cut).
+    live_cut_cooldown_minutes: int = Field(30, ge=0)
+    # The RTMP address streamers are told to use; defaults to rtmp://<rtmp_bind>:<rtmp_port>/live.
+    rtmp_public_url: str = ""
 
     # Live chat (live/chat.py, live/fanout.py). Lists come from the environment as JSON,
     # e.g. LAOTIE_CHAT_BLOCKED_WORDS='["加微信", "vx"]'.

@@ -99,3 +99,16 @@ async def test_cart_pin_and_room_messages(api: Api) -> None:
     r = await api.call("POST", f"/api/v1/live/sessions/{sid}/cut", host, expect=403, json={"reason": "abuse"})
     r = await api.call("POST", f"/api/v1/live/sessions/{sid}/cut", op, expect=200, json={"reason": "abuse"})
     assert r.json()["status"] == "ended" and r.json()["end_reason"].startswith("operator_cut")
+
+
+async def test_a_cut_stream_cannot_reconnect_at_once(api: Api) -> None:
+    host = await api.user("creator")
+    key = (await api.call("POST", "/api/v1/live/keys", host, expect=201)).json()["stream_key"]
+    assert (await publish(api, key)).status_code == 302
+    sid = (await api.call("GET", "/api/v1/live/sessions?status=live", expect=200)).json()[0]["id"]
+    op = await api.operator()
+    await api.call("POST", f"/api/v1/live/sessions/{sid}/cut", op, expect=200, json={"reason": "unsafe"})
+    r = await publish(api, key)  # the encoder reconnecting by itself
+    assert (r.status_code, r.text) == (403, "live_suspended")
+    async with api.db.transaction() as s:
+        assert (await s.execute(select(func.count()).select_from(LiveSession))).scalar_one() == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -36,7 +37,8 @@ async def on_publish(request: Request, s: Session, name: Annotated[str, Form(max
         return Response("forbidden", status_code=403)
     try:
         async with s.begin_nested():  # a refused publish leaves nothing behind
-            session = await sessions.authorize_publish(s, name)
+            session = await sessions.authorize_publish(
+                s, name, timedelta(minutes=get_db(request).settings.live_cut_cooldown_minutes))
     except DomainError as exc:
         return Response(exc.code, status_code=403)  # nginx drops the stream on any 4xx
     return Response(status_code=302, headers={"Location": session.playback_name})

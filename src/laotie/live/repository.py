@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,3 +69,10 @@ async def restrictions(s: AsyncSession, host_id: int, user_id: int, kinds: Seque
     stmt = select(RoomRestriction).where(RoomRestriction.host_id == host_id, RoomRestriction.user_id == user_id,
                                          RoomRestriction.kind.in_(kinds)).order_by(RoomRestriction.id)
     return (await s.execute(stmt)).scalars().all()
+
+
+async def cut_since(s: AsyncSession, host_id: int, since: datetime) -> bool:
+    """Did an operator cut one of this host's streams after `since`?"""
+    stmt = select(LiveSession.id).where(LiveSession.host_id == host_id, LiveSession.ended_at > since,
+                                        LiveSession.end_reason.like("operator_cut%")).limit(1)
+    return (await s.execute(stmt)).first() is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,7 +90,7 @@ async def schedule_session(s: AsyncSession, host: User, *, title: str, scheduled
     return session
 
 
-async def authorize_publish(s: AsyncSession, raw_key: str) -> LiveSession:
+async def authorize_publish(s: AsyncSession, raw_key: str, cut_cooldown: timedelta = timedelta(0)) -> LiveSession:
     """on_publish: the key's owner goes live in their scheduled session (or a new one)."""
     key = await repository.stream_key_by_hash(s, key_digest(raw_key))
     if key is None:
@@ -102,6 +102,8 @@ async def authorize_publish(s: AsyncSession, raw_key: str) -> LiveSession:
     if host is None or not host.is_active:
         raise UnknownStreamKey("unknown or revoked stream key")
     ensure_host(host)
+    if cut_cooldown and await repository.cut_since(s, host.id, now - cut_cooldown):
+        raise LiveSuspended("an operator ended your last stream; you can go live again later")
     session = await repository.current_session(s, host.id, ("live", "scheduled"))
     if session is None:
         session = await schedule_session(s, host, title=f"{host.display_name} is live")
