@@ -20,6 +20,7 @@ from laotie.web.render import Form, PageUser, attempt, number, redirect, refusal
 
 router = APIRouter(include_in_schema=False)
 PHONE = re.compile(PHONE_PATTERN)
+SOURCE_PATTERN = r"^(direct|live:\d{1,18}|video:\d{1,18}|profile:\d{1,18})$"
 
 
 @router.post("/cart/add")
@@ -75,8 +76,10 @@ async def _checkout_context(s: Session, user: PageUser, sku_id: int | None, qty:
 @router.get("/checkout")
 async def checkout_page(request: Request, s: Session, user: PageUser,
                         sku: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-                        qty: Annotated[int, Query(ge=1, le=999)] = 1) -> Response:
+                        qty: Annotated[int, Query(ge=1, le=999)] = 1,
+                        src: Annotated[str, Query(pattern=SOURCE_PATTERN)] = "direct") -> Response:
     ctx = await _checkout_context(s, user, sku, qty)
+    ctx["src"] = src
     if not ctx["items"]:
         return redirect("/cart")
     return render(request, "checkout.html", user=user, **ctx)
@@ -86,17 +89,22 @@ async def checkout_page(request: Request, s: Session, user: PageUser,
 async def place_order(request: Request, s: Session, user: PageUser, data: Form) -> Response:
     settings = get_db(request).settings
     sku, qty = number(data, "sku", lo=1, hi=MAX_ID), number(data, "qty", lo=1, hi=999) or 1
+    # Where the buyer came from (live room, video, profile shop); anything else is "direct".
+    src = data.get("src", "direct")
+    source = src if re.fullmatch(SOURCE_PATTERN, src) else "direct"
     address = Address(text(data, "recipient", 60), text(data, "phone", 30), text(data, "address", 300))
     key = text(data, "idempotency_key", 120) or None
     ctx = await _checkout_context(s, user, sku, qty)
     ctx["address"] = address.__dict__
+    ctx["src"] = source
     if not address.recipient or not address.address or not PHONE.match(address.phone):
         return render(request, "checkout.html", status_code=422, user=user,
                       error="Please give a recipient, a phone number and an address.", **ctx)
     try:
         async with attempt(s):
             if sku is not None:
-                result = await checkout(s, settings, user, [LineRequest(sku, qty)], address, idempotency_key=key)
+                result = await checkout(s, settings, user, [LineRequest(sku, qty)], address, idempotency_key=key,
+                                        source=source)
             else:
                 result = await cart.checkout_cart(s, settings, user, address, idempotency_key=key)
     except DomainError as exc:

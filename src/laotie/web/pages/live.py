@@ -1,0 +1,181 @@
+"""Live pages: the room viewers watch and buy in, and the streamer's console."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from laotie.catalog import service as catalog
+from laotie.kit.errors import DomainError
+from laotie.kit.http import Session, get_db
+from laotie.kit.money import parse_yuan
+from laotie.kit.types import MAX_ID, PathId
+from laotie.live import repository
+from laotie.live.endpoints import rtmp_url
+from laotie.live.service import cart, flash, sessions
+from laotie.models import utcnow
+from laotie.orders.gateway import gateway_for
+from laotie.orders.service import queries
+from laotie.orders.service.checkout import PHONE_PATTERN, Address
+from laotie.web.render import Form, MaybeUser, PageUser, attempt, number, redirect, render, text
+
+router = APIRouter(prefix="/live", include_in_schema=False)
+
+
+@router.get("")
+async def live_now(request: Request, s: Session, user: MaybeUser) -> Response:
+    return render(request, "live/index.html", user=user, live=await repository.sessions(s, "live"),
+                  upcoming=await repository.sessions(s, "scheduled", limit=20))
+
+
+# ---- the streamer's console (registered before /{session_id} so "console" is not an id) ----
+
+
+async def _console(request: Request, s: Session, user: PageUser, status_code: int = 200, **extra: object) -> Response:
+    sessions.ensure_host(user)
+    mine = [x for x in await repository.sessions(s, None, limit=200) if x.host_id == user.id][:20]
+    current = next((x for x in mine if x.status in ("live", "scheduled")), None)
+    ctx: dict[str, object] = {"user": user, "mine": mine, "current": current, **extra}
+    if current is not None:
+        ctx["room"] = await cart.room_view(s, current.id)
+        try:
+            _, products, skus = await catalog.shop_products(s, user)
+            ctx["products"] = [p for p in products if p.status == "published" and not p.is_external]
+            ctx["skus"] = skus
+        except DomainError:
+            ctx["products"], ctx["skus"] = [], {}
+    ctx["rtmp_url"] = rtmp_url(get_db(request).settings)
+    return render(request, "live/console.html", status_code=status_code, **ctx)
+
+
+@router.get("/console")
+async def console(request: Request, s: Session, user: PageUser) -> Response:
+    return await _console(request, s, user)
+
+
+@router.post("/console/{action}")
+async def console_action(request: Request, action: Annotated[str, Path(pattern=r"^(key|session)$")],
+                         s: Session, user: PageUser, data: Form) -> Response:
+    try:
+        async with attempt(s):
+            if action == "key":
+                raw = await sessions.rotate_stream_key(s, user)
+                return await _console(request, s, user, stream_key=raw)
+            title = text(data, "title", 120)
+            if not title:
+                raise DomainError("give the session a title", code="invalid_request", status=422, field="title")
+            await sessions.schedule_session(s, user, title=title)
+    except DomainError as exc:
+        return await _console(request, s, user, status_code=exc.status, error=exc.message)
+    return redirect("/live/console")
+
+
+@router.post("/console/{session_id}/{action}")
+async def session_action(request: Request, session_id: PathId, action: str, s: Session, user: PageUser,
+                         data: Form) -> Response:
+    product = number(data, "product_id", lo=1, hi=MAX_ID)
+    try:
+        async with attempt(s):
+            if action == "add" and product:
+                await cart.add_to_live_cart(s, user, session_id, product)
+            elif action == "remove" and product:
+                await cart.remove_from_live_cart(s, user, session_id, product)
+            elif action == "up" and product:
+                ids = [p.id for _, p in await repository.cart(s, session_id)]
+                i = ids.index(product) if product in ids else 0
+                if i > 0:
+                    ids[i - 1], ids[i] = ids[i], ids[i - 1]
+                await cart.reorder_live_cart(s, user, session_id, ids)
+            elif action == "pin":
+                await cart.pin_product(s, user, session_id, product)
+            elif action == "flash":
+                await flash.schedule_flash(s, get_db(request).settings, user, session_id, flash.FlashTerms(
+                    sku_id=number(data, "sku_id", lo=1, hi=MAX_ID) or 0, live_price=_price(data),
+                    live_stock=number(data, "live_stock", lo=1, hi=1_000_000) or 1,
+                    per_buyer_cap=number(data, "per_buyer_cap", lo=1, hi=100) or 1,
+                    countdown_seconds=_or(number(data, "countdown", lo=0, hi=600), 3)))
+            elif action == "close-flash":
+                await flash.close_flash(s, number(data, "flash_id", lo=1, hi=MAX_ID) or 0, host=user,
+                                        reason="host_closed")
+            elif action == "end":
+                await sessions.end_session(s, user, session_id)
+            else:
+                raise DomainError("unknown action", code="not_found", status=404)
+    except DomainError as exc:
+        return await _console(request, s, user, status_code=exc.status, error=exc.message)
+    return redirect("/live/console")
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value  # 0 is a real countdown: "open now"
+
+
+def _price(data: dict[str, str]) -> int:
+    try:
+        value = parse_yuan(data.get("live_price", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise DomainError("enter the live price, e.g. 9.90", code="invalid_request", status=422, field="live_price")
+    return value
+
+
+# ---- the room ------------------------------------------------------------------------
+
+
+async def _address(s: Session, user: MaybeUser) -> dict[str, str]:
+    """Where the buyer shipped last: a flash sale is bought in one tap, not a form."""
+    last = await queries.last_address(s, user) if user else None
+    return dict(zip(("recipient", "phone", "address"), last or ("", "", ""), strict=True))
+
+
+@router.get("/{session_id}")
+async def room_page(request: Request, session_id: PathId, s: Session, user: MaybeUser) -> Response:
+    return render(request, "live/room.html", user=user, room=await cart.room_view(s, session_id),
+                  server_now=utcnow(), address=await _address(s, user))
+
+
+@router.get("/{session_id}/panel")
+async def room_panel(request: Request, session_id: PathId, s: Session, user: MaybeUser) -> Response:
+    """The pinned card, the live cart and the flash sales; refreshed when the room says they changed."""
+    return render(request, "live/_panel.html", user=user, room=await cart.room_view(s, session_id),
+                  server_now=utcnow(), address=await _address(s, user))
+
+
+@router.post("/flash/{flash_id}/buy")
+async def buy_flash(request: Request, flash_id: PathId, s: Session, user: PageUser, data: Form) -> Response:
+    db = get_db(request)
+    address = Address(text(data, "recipient", 60), text(data, "phone", 30), text(data, "address", 300))
+    _, session = await flash.get_flash(s, flash_id)
+    if not address.recipient or not address.address or not re.match(PHONE_PATTERN, address.phone):
+        return render(request, "error.html", status_code=422, user=user,
+                      error="Please give a recipient, a phone number and an address.")
+    gate = db.services.get("flash_gate")
+    try:
+        async with attempt(s):
+            if gate is not None:
+                reservation = await gate.reserve(s, user, flash_id, number(data, "quantity", lo=1, hi=100) or 1,
+                                                 address)
+                return redirect(f"/live/reservations/{reservation.reservation_id}")
+            result, _ = await flash.buy_flash(s, db.settings, user, flash_id,
+                                              number(data, "quantity", lo=1, hi=100) or 1, address,
+                                              idempotency_key=text(data, "idempotency_key", 120) or None)
+    except DomainError as exc:
+        room = await cart.room_view(s, session.id)
+        return render(request, "live/room.html", status_code=exc.status, user=user, room=room, server_now=utcnow(),
+                      error=exc.message, error_code=exc.code, address=address.__dict__)
+    return redirect(result.pay_url)
+
+
+@router.get("/reservations/{reservation_id}")
+async def reservation_page(request: Request, s: Session, user: PageUser,
+                           reservation_id: Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+                           ) -> Response:
+    """Redis mode: the order is being written; this page waits for it, then goes to payment."""
+    gate = get_db(request).services.get("flash_gate")
+    status, payment_id, code = await gate.status(s, user, reservation_id) if gate else ("failed", None, "none")
+    if payment_id is not None:
+        return redirect(gateway_for(get_db(request).settings).pay_url(payment_id))
+    return render(request, "live/reservation.html", user=user, status=status, code=code)

@@ -1,0 +1,57 @@
+// The live room's product panel and the "3-2-1 上车" countdown.
+// chat.js turns every system message of the room into a `laotie:room` DOM event; this module
+// refreshes the panel (pinned card, live cart, flash sales) when they change, shows the
+// countdown in step with the server clock, and keeps the units-left figure current.
+const room = document.querySelector(".room");
+const serverOffset = room ? Date.parse(room.dataset.serverNow) - Date.now() : 0;
+const now = () => Date.now() + serverOffset;
+
+function refreshPanel() {
+  const panel = document.getElementById("room-panel");
+  if (panel && window.htmx) window.htmx.trigger(panel, "refresh");
+}
+
+function countdown(opensAt) {
+  const overlay = document.getElementById("flash-overlay");
+  const count = document.getElementById("flash-count");
+  if (!overlay || !count) return;
+  const tick = () => {
+    const left = Math.ceil((opensAt - now()) / 1000);
+    if (left > 0) {
+      overlay.hidden = false;
+      count.textContent = String(left);
+      setTimeout(tick, 100);
+    } else {
+      count.textContent = "上车!";
+      setTimeout(() => { overlay.hidden = true; }, 800);
+      refreshPanel();
+    }
+  };
+  tick();
+}
+
+function setLeft(flashId, left) {
+  for (const el of document.querySelectorAll(`[data-flash-left="${flashId}"]`)) el.textContent = String(left);
+  if (left <= 0) {
+    for (const b of document.querySelectorAll(`[data-flash-buy="${flashId}"]`)) b.disabled = true;
+  }
+}
+
+document.addEventListener("laotie:room", (e) => {
+  const m = e.detail || {};
+  const p = m.payload || {};
+  if (m.type === "flash_stock") { setLeft(m.flash_id, m.left); return; }
+  switch (p.event) {
+    case "flash.scheduled": refreshPanel(); countdown(Date.parse(p.opens_at)); break;
+    case "flash.sold_out": setLeft(p.flash_id, 0); break;
+    case "live.pinned": case "live.cart_changed": case "flash.opened": case "flash.closed": refreshPanel(); break;
+    case "live.ended": location.reload(); break;
+    default: break;
+  }
+});
+
+// A countdown already running when the page opened.
+for (const card of document.querySelectorAll("[data-opens-at]")) {
+  const opensAt = Date.parse(card.dataset.opensAt);
+  if (opensAt > now()) countdown(opensAt);
+}
