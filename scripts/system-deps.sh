@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Debian packages the full test suite drives for real: Chromium for the browser
-# tests; nginx with its RTMP module and ffmpeg for the media-plane test.
+# Debian packages and services the full test suite drives for real: Chromium for the
+# browser tests; nginx with its RTMP module and ffmpeg for the media-plane test; Redis for
+# the multi-process and Redis-mode tests (PostgreSQL is expected at 127.0.0.1:5432).
 # Installed when missing; under CI=true a failure here fails the run.
 set -euo pipefail
 packages=()
@@ -8,11 +9,18 @@ command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || packages+=(chromiu
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || packages+=(libnginx-mod-rtmp)
 command -v ffmpeg >/dev/null || packages+=(ffmpeg)
-[ ${#packages[@]} -eq 0 ] && exit 0
+command -v redis-server >/dev/null || packages+=(redis-server)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
-echo "installing Debian packages: ${packages[*]}"
-if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"; }; then
-  if [ "${CI:-}" = "true" ]; then echo "could not install ${packages[*]}" >&2; exit 1; fi
-  echo "could not install ${packages[*]} (no root); tests that need them will skip" >&2
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${packages[*]}"
+  if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"; }; then
+    if [ "${CI:-}" = "true" ]; then echo "could not install ${packages[*]}" >&2; exit 1; fi
+    echo "could not install ${packages[*]} (no root); tests that need them will skip" >&2
+  fi
+fi
+
+# Redis must answer on 127.0.0.1:6379; start a throwaway one (nothing kept on disk) if not.
+if command -v redis-server >/dev/null && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
 fi
