@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -130,8 +131,40 @@ def make_env(tmp: Path, settings: Settings, redis: bool) -> dict[str, str]:
     env = {"LAOTIE_DATABASE_URL": settings.database_url, "LAOTIE_DATA_DIR": str(tmp),
            "LAOTIE_MEDIA_DIR": str(tmp / "media"), "LAOTIE_SECRET_KEY": "bench", "LAOTIE_JOBS_ENABLED": "false"}
     if redis:
+        # Accepting purchases (the web process) and writing orders (`laotie live persist`) run
+        # as separate processes, the way a flash sale is served.
         env["LAOTIE_REDIS_URL"] = REDIS_URL
+        env["LAOTIE_FLASH_PERSISTER"] = "external"
     return env
+
+
+class Persister:
+    """`laotie live persist` in its own process."""
+
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self.env = {**os.environ, **env}
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = (self.workdir / "persister.log").open("ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "laotie.cli", "live", "persist"], env=self.env,
+                                     cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
 
 
 async def bench_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -143,6 +176,9 @@ async def bench_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
                         argon2_time_cost=1, argon2_memory_kib=64)
     await asyncio.to_thread(upgrade, settings.database_url)
     flash_id, tokens = await seed(settings, args.concurrency, live_stock=10_000_000)
+    persister = Persister(make_env(tmp, settings, redis), tmp)
+    if redis:
+        persister.start()
     async with _load.Server(make_env(tmp, settings, redis), tmp) as server:
         ui.print(f"[bold]{mode}[/]: GET /healthz …")
         healthz = await _load.run_load(server.host, server.port,
@@ -154,12 +190,16 @@ async def bench_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
                                     [buy_request(server.host, t, flash_id) for t in tokens],
                                     expect=expect, warmup=1.0, seconds=args.seconds)
         accepted = buys.total_ok
+        started = time.monotonic()
         got = await wait_orders(settings, flash_id, accepted)
+        drain_s = time.monotonic() - started
         problems = server.log_problems()
+    persister.stop()
     return {"healthz_rps": round(healthz.rate, 1), "accepted_per_s": round(buys.rate, 1),
             "ratio_to_healthz": round(buys.rate / healthz.rate, 3) if healthz.rate else 0.0,
             "accepted_total": accepted, "orders": got["orders"], "sold": got["sold"],
             "lost": accepted - got["orders"], "oversold": max(0, got["units"] - got["live_stock"]),
+            "orders_written_after_load_s": round(drain_s, 1),
             "errors": buys.total_errors, "error_samples": buys.samples[:3], "log_problems": len(problems)}
 
 
@@ -173,6 +213,8 @@ async def crash_test(args: argparse.Namespace) -> dict[str, Any]:
     live_stock = 3000
     flash_id, tokens = await seed(settings, args.concurrency, live_stock=live_stock)
     server = _load.Server(make_env(tmp, settings, True), tmp)
+    persister = Persister(make_env(tmp, settings, True), tmp)
+    persister.start()
     await server.__aenter__()
     load = asyncio.create_task(_load.run_load(
         server.host, server.port, [buy_request(server.host, t, flash_id) for t in tokens],
@@ -182,14 +224,17 @@ async def crash_test(args: argparse.Namespace) -> dict[str, Any]:
     os.killpg(server.proc.pid, signal.SIGKILL)  # no shutdown, no flush: a crash
     server.proc.wait()
     server.proc = None
+    persister.kill()  # the order writer dies too, mid-batch
     await asyncio.sleep(0.5)
     server.start()  # same port: the clients reconnect and keep buying
+    persister.start()
     await server._wait_healthy()
     result = await load
     got = await wait_orders(settings, flash_id, min(result.total_ok, live_stock), limit=60)
     await asyncio.sleep(2.0)
     got = await counts(settings, flash_id)
     server.stop()
+    persister.stop()
     return {"accepted_seen_by_clients": result.total_ok, "orders": got["orders"], "units": got["units"],
             "live_stock": live_stock, "lost": max(0, result.total_ok - got["orders"]),
             "oversold": max(0, got["units"] - live_stock), "lost_replies": result.statuses.get(-1, 0)}

@@ -45,11 +45,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.hub.start()
         stock_feed = StockFeed(database)
+        database.services["stock_feed"] = stock_feed
         tasks = [asyncio.create_task(stock_feed.run_forever(), name="flash-stock")]
         if settings.redis_url:
             gate = RedisFlash(database, settings.redis_url)
             database.services["flash_gate"] = gate
-            tasks.append(asyncio.create_task(gate.run_persister(), name="flash-persister"))
+            if settings.flash_persister == "in_process":
+                tasks.append(asyncio.create_task(gate.run_persister(), name="flash-persister"))
         tasks += [asyncio.create_task(dispatcher.run_forever(), name="outbox")]
         if settings.jobs_enabled:
             tasks.append(asyncio.create_task(

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from laotie.config import Settings, get_settings
+from laotie.live.live_cli import app as live_app
 from laotie.live.media_cli import media_app
 
 app = typer.Typer(help="laotie: live-stream trust-commerce platform", no_args_is_help=True)
@@ -26,6 +27,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(users_app, name="users")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(media_app, name="media")
+app.add_typer(live_app, name="live")
 console = Console()
 
 

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # Where nginx-rtmp calls back; laotie's own address as nginx sees it.
     callback_base_url: str = "http://127.0.0.1:8000"
     flash_return_unsold: bool = True
+    # Redis mode: where accepted flash purchases are written as orders. "in_process" runs a
+    # persister inside each app process; "external" leaves it to `laotie live persist`, so
+    # accepting purchases never waits behind writing them.
+    flash_persister: Literal["in_process", "external"] = "in_process"
     # After an operator cuts a stream, the host cannot go live again for this long
     # (encoders such as OBS reconnect on their own, which would undo the cut).
     live_cut_cooldown_minutes: int = Field(30, ge=0)

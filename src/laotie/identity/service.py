@@ -121,6 +121,9 @@ async def issue_api_token(s: AsyncSession, user: User, name: str = "api") -> str
 
 
 async def revoke_api_token(s: AsyncSession, raw: str) -> None:
+    from laotie.identity import token_cache
+
+    token_cache.forget(raw)
     await s.execute(
         update(ApiToken).where(ApiToken.token_hash == token_digest(raw)).values(revoked_at=utcnow())
     )

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from laotie.config import Settings
-from laotie.identity.auth import CurrentUser
+from laotie.identity import token_cache
+from laotie.identity.auth import CurrentUser, api_user
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.live import repository
@@ -139,19 +140,29 @@ async def close_flash(flash_id: PathId, user: CurrentUser, s: Session) -> FlashO
 
 
 @router.post("/flash/{flash_id}/buy", status_code=201, responses={202: {"model": FlashBuyOut}})
-async def buy_flash(flash_id: PathId, body: FlashBuyIn, request: Request, response: Response, user: CurrentUser,
-                    s: Session, idempotency_key: IdempotencyKey = None) -> FlashBuyOut:
-    """上车: 201 with the order (database mode) or 202 with a reservation (Redis mode)."""
+async def buy_flash(flash_id: PathId, body: FlashBuyIn, request: Request, response: Response,
+                    idempotency_key: IdempotencyKey = None) -> FlashBuyOut:
+    """上车: 201 with the order (database mode) or 202 with a reservation (Redis mode).
+
+    No request-wide transaction here: in Redis mode the purchase must not touch the
+    database at all (the buyer comes from the token cache), and in database mode the
+    whole purchase is one explicit transaction.
+    """
     db = get_db(request)
     address = Address(**body.address.model_dump())
     gate = db.services.get("flash_gate")
+    authorization = request.headers.get("authorization", "")
     if gate is not None:
-        reservation = await gate.reserve(s, user, flash_id, body.quantity, address)
+        buyer_id = await token_cache.user_id_for(db, authorization)
+        reservation = await gate.reserve(buyer_id, flash_id, body.quantity, address)
+        db.services["stock_feed"].mark(flash_id)
         response.status_code = 202
         return FlashBuyOut(status="accepted", left=reservation.left, reservation_id=reservation.reservation_id,
                            status_url=f"/api/v1/live/flash/reservations/{reservation.reservation_id}")
-    result, left = await flash.buy_flash(s, db.settings, user, flash_id, body.quantity, address,
-                                         idempotency_key=idempotency_key)
+    async with db.transaction() as s:
+        user = await api_user(request, s)
+        result, left = await flash.buy_flash(s, db.settings, user, flash_id, body.quantity, address,
+                                             idempotency_key=idempotency_key)
     return FlashBuyOut(status="placed", left=left, payment_id=result.payment_id, order_ids=result.order_ids,
                        pay_url=result.pay_url)
 

@@ -62,6 +62,19 @@ return {left - qty, 1}
 """
 
 
+# Create a flash's state only if it is absent, atomically: buyers arriving together may all
+# find it missing, and a second rebuild must not reset the stock the first buyers took.
+# KEYS: flash hash, buyers hash. ARGV: left, cap, opens_ms, closes_ms, closed, then buyer/qty pairs.
+LOAD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'left', ARGV[1], 'cap', ARGV[2], 'opens_ms', ARGV[3], 'closes_ms', ARGV[4],
+           'closed', ARGV[5])
+redis.call('DEL', KEYS[2])
+for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+
+
 def _keys(flash_id: int) -> tuple[str, str]:
     return f"laotie:flash:{flash_id}", f"laotie:flash:{flash_id}:buyers"
 
@@ -81,8 +94,12 @@ class RedisFlash:
         import redis.asyncio as redis
 
         self.db = db
-        self.redis = redis.from_url(url, decode_responses=True)
+        # A bounded pool that makes callers wait their turn: a burst of buyers must queue for a
+        # connection, not fail with "too many connections".
+        pool = redis.BlockingConnectionPool.from_url(url, decode_responses=True, max_connections=64, timeout=30)
+        self.redis = redis.Redis(connection_pool=pool)
         self.gate = self.redis.register_script(GATE)
+        self.loader = self.redis.register_script(LOAD)
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         # Checked between batches: cancelling a blocked Redis read is not reliably delivered on
         # Python 3.11 (asyncio.timeout can swallow it), so the loop also stops on this flag.
@@ -93,7 +110,7 @@ class RedisFlash:
         await self.redis.aclose()
 
     async def load(self, s: AsyncSession, flash_id: int) -> None:
-        """(Re)build a flash's Redis state from the database, the source of truth.
+        """Build a flash's Redis state from the database (the source of truth) if Redis has none.
 
         Reads through the caller's session: on SQLite the request already holds the one connection.
         """
@@ -102,27 +119,35 @@ class RedisFlash:
             return
         buyers = (await s.execute(select(FlashPurchase.buyer_id, FlashPurchase.quantity)
                                   .where(FlashPurchase.flash_id == flash_id))).all()
-        main, per_buyer = _keys(flash_id)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(main, mapping={"left": flash.live_stock - flash.sold, "cap": flash.per_buyer_cap,
-                                 "opens_ms": _ms(flash.opens_at), "closes_ms": _ms(flash.closes_at),
-                                 "closed": "1" if flash.status == "closed" else "0"})
-        pipe.delete(per_buyer)
-        if buyers:
-            pipe.hset(per_buyer, mapping={str(b): q for b, q in buyers})
-        await pipe.execute()
+        args: list[str | int] = [flash.live_stock - flash.sold, flash.per_buyer_cap, _ms(flash.opens_at),
+                                 _ms(flash.closes_at), "1" if flash.status == "closed" else "0"]
+        for buyer_id, quantity in buyers:
+            args += [buyer_id, quantity]
+        await self.loader(keys=list(_keys(flash_id)), args=args)
+
+    async def left(self, flash_id: int) -> int | None:
+        value = await self.redis.hget(_keys(flash_id)[0], "left")
+        return None if value is None else int(value)
 
     async def mark_closed(self, flash_id: int) -> None:
-        await self.redis.hset(_keys(flash_id)[0], "closed", "1")
+        # Only an existing state: a missing one is rebuilt from the database, already closed.
+        main = _keys(flash_id)[0]
+        if await self.redis.exists(main):
+            await self.redis.hset(main, "closed", "1")
 
-    async def reserve(self, s: AsyncSession, buyer: User, flash_id: int, quantity: int,
-                      address: Address) -> Reservation:
+    async def reserve(self, buyer_id: int, flash_id: int, quantity: int, address: Address,
+                      s: AsyncSession | None = None) -> Reservation:
+        """Take the units in Redis. `s`: the caller's session if it holds one (SQLite has one connection)."""
         rid = secrets.token_urlsafe(12)
-        args: list[str | int] = [buyer.id, quantity, rid, json.dumps(address.__dict__, ensure_ascii=False), flash_id]
+        args: list[str | int] = [buyer_id, quantity, rid, json.dumps(address.__dict__, ensure_ascii=False), flash_id]
         keys = [*_keys(flash_id), STREAM]
         left, ok = await self.gate(keys=keys, args=args)
         if left == -9:  # not in Redis (new, or Redis restarted): rebuild from the database, then retry once
-            await self.load(s, flash_id)
+            if s is not None:
+                await self.load(s, flash_id)
+            else:
+                async with self.db.transaction() as own:
+                    await self.load(own, flash_id)
             left, ok = await self.gate(keys=keys, args=args)
         if ok == 1:
             return Reservation(rid, int(left))

@@ -24,15 +24,20 @@ class StockFeed:
     def __init__(self, db: Database, tick: float = 0.25) -> None:
         self.db = db
         self.tick = tick
-        self.changed: set[tuple[int, int]] = set()
+        self.changed: set[int] = set()  # flash ids
         self._wake = asyncio.Event()
         db.after_commit.append(self._after_commit)
 
     def _after_commit(self, session: AsyncSession) -> None:
         sold = session.info.pop("flashes_sold", None)
         if sold:
-            self.changed |= sold
+            self.changed |= {flash_id for _, flash_id in sold}
             self._wake.set()
+
+    def mark(self, flash_id: int) -> None:
+        """Redis mode: a purchase was accepted (the order is written later, maybe elsewhere)."""
+        self.changed.add(flash_id)
+        self._wake.set()
 
     async def run_forever(self) -> None:
         while True:
@@ -48,11 +53,15 @@ class StockFeed:
         changed, self.changed = self.changed, set()
         if not changed:
             return 0
+        gate = self.db.services.get("flash_gate")
         async with self.db.transaction() as s:
             rows = (await s.execute(select(FlashListing.id, FlashListing.session_id, FlashListing.live_stock,
                                            FlashListing.sold)
-                                    .where(FlashListing.id.in_([f for _, f in changed])))).all()
+                                    .where(FlashListing.id.in_(sorted(changed))))).all()
             for flash_id, session_id, live_stock, sold in rows:
-                await room.publish(s, session_id, {"type": "flash_stock", "flash_id": flash_id,
-                                                   "left": live_stock - sold, "sold": sold})
+                # In Redis mode the gate knows first; the database catches up as orders are written.
+                in_gate = await gate.left(flash_id) if gate is not None else None
+                left = live_stock - sold if in_gate is None else in_gate
+                await room.publish(s, session_id, {"type": "flash_stock", "flash_id": flash_id, "left": left,
+                                                   "sold": live_stock - left})
         return len(rows)

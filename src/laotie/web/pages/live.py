@@ -156,8 +156,9 @@ async def buy_flash(request: Request, flash_id: PathId, s: Session, user: PageUs
     try:
         async with attempt(s):
             if gate is not None:
-                reservation = await gate.reserve(s, user, flash_id, number(data, "quantity", lo=1, hi=100) or 1,
-                                                 address)
+                reservation = await gate.reserve(user.id, flash_id, number(data, "quantity", lo=1, hi=100) or 1,
+                                                 address, s)
+                db.services["stock_feed"].mark(flash_id)
                 return redirect(f"/live/reservations/{reservation.reservation_id}")
             result, _ = await flash.buy_flash(s, db.settings, user, flash_id,
                                               number(data, "quantity", lo=1, hi=100) or 1, address,
