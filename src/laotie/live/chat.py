@@ -184,6 +184,9 @@ async def post_comment(s: AsyncSession, settings: Settings, user: User, session_
     await s.flush()
     posted = Posted(room.message_dict(comment, user.display_name), None)
     await room.publish(s, session.id, posted.comment)
+    # Room features that react to what viewers say (lucky-bag keywords) listen here, not in chat.
+    await record_event(s, "chat.commented", {"session_id": session.id, "user_id": user.id, "message_id": comment.id,
+                                             "body": body, "at": comment.created_at.isoformat()})
     if user.id != session.host_id and is_purchase_intent(body):
         posted.reply = await _answer_purchase_question(s, settings, session, user, comment)
     return posted

@@ -36,8 +36,9 @@ from laotie.kit.errors import DomainError
 from laotie.live import chat, room
 from laotie.live.errors import SessionNotFound
 from laotie.live.fanout import LAGGING, Fanout, Viewer
+from laotie.live.service import presence
 from laotie.live.service.sessions import get_session
-from laotie.models import User
+from laotie.models import User, utcnow
 from laotie.web.render import SESSION_COOKIE
 
 log = logging.getLogger("laotie.chat")
@@ -146,6 +147,17 @@ async def _receive(ws: WebSocket, db: Database, viewer: Viewer, user: User | Non
             viewer.offer_private(_error(exc))
 
 
+async def _keep_present(db: Database, session_id: int, user_id: int) -> None:
+    """While the socket is open the viewer is in the room: a sighting every heartbeat (watched time)."""
+    while True:
+        await asyncio.sleep(presence.HEARTBEAT_SECONDS)
+        try:
+            async with db.transaction() as s:
+                await presence.touch_presence(s, session_id, user_id, utcnow())
+        except Exception:  # a missed beat only costs watched time; the socket carries on
+            log.exception("presence heartbeat failed in room %s", session_id)
+
+
 @router.websocket("/ws/live/{session_id}")
 async def live_room(ws: WebSocket, session_id: int, after: Annotated[int, Query(ge=0, lt=2**63)] = 0,
                     token: Annotated[str | None, Query(max_length=200)] = None) -> None:
@@ -154,6 +166,7 @@ async def live_room(ws: WebSocket, session_id: int, after: Annotated[int, Query(
     fanout = fanout_of(ws.app)
     viewer: Viewer | None = None
     receiving: asyncio.Task[None] | None = None
+    beating: asyncio.Task[None] | None = None
     try:
         # One short transaction for the whole arrival: the room, who this is, what they missed.
         async with db.transaction() as s:
@@ -163,12 +176,16 @@ async def live_room(ws: WebSocket, session_id: int, after: Annotated[int, Query(
                 await ws.close(code=NOT_FOUND, reason="no such live room")
                 return
             user = await _who(s, ws, db, token)
+            if user is not None:
+                await presence.touch_presence(s, session_id, user.id, utcnow())
             # Join before reading the history: whatever is published meanwhile is queued, and
             # the viewer filters what the history already carried: nothing lost, nothing twice.
             viewer = fanout.join(session_id, ws.send_text)
             past = await chat.history(s, session_id, after, db.settings.chat_history_limit)
         viewer.start(past)
         receiving = asyncio.create_task(_receive(ws, db, viewer, user, session_id), name="chat-receive")
+        if user is not None:
+            beating = asyncio.create_task(_keep_present(db, session_id, user.id), name="chat-presence")
         waiters: set[asyncio.Future[Any]] = {viewer.ended, receiving}
         done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         if viewer.ended in done:
@@ -181,6 +198,8 @@ async def live_room(ws: WebSocket, session_id: int, after: Annotated[int, Query(
     except WebSocketDisconnect:
         pass
     finally:
+        if beating is not None:
+            beating.cancel()
         if receiving is not None and not receiving.done():
             receiving.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

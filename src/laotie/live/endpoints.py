@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -15,11 +16,16 @@ from laotie.live import repository
 from laotie.live.schemas import (
     CartIn,
     CartOrderIn,
+    ClaimOut,
+    CouponIn,
+    CouponOut,
     CutIn,
     FlashBuyIn,
     FlashBuyOut,
     FlashIn,
     FlashOut,
+    LuckyBagIn,
+    LuckyBagOut,
     PinIn,
     ReservationOut,
     SessionIn,
@@ -27,8 +33,8 @@ from laotie.live.schemas import (
     StreamKeyOut,
     SuspendIn,
 )
-from laotie.live.service import cart, flash, sessions
-from laotie.models import FlashListing, LiveSession, utcnow
+from laotie.live.service import cart, coupons, flash, lucky_bags, presence, sessions
+from laotie.models import CouponClaim, FlashListing, LiveCoupon, LiveSession, LuckyBag, utcnow
 from laotie.orders.endpoints import IdempotencyKey
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries
@@ -179,3 +185,67 @@ async def reservation(reservation_id: Annotated[str, Path(max_length=40, pattern
     orders = await queries.payment_orders(s, payment_id)
     return ReservationOut(status=status, payment_id=payment_id, order_ids=[o.id for o in orders],
                           pay_url=gateway_for(get_db(request).settings).pay_url(payment_id))
+
+
+# ---- in-room promotions: presence, coupons, lucky bags -------------------------------------------
+
+
+@router.post("/sessions/{session_id}/presence", status_code=204)
+async def here(session_id: PathId, user: CurrentUser, s: Session) -> None:
+    """For API clients (apps) that watch without the room's socket: call every ~30 s while watching."""
+    await sessions.get_session(s, session_id)
+    await presence.touch_presence(s, session_id, user.id, utcnow())
+
+
+def coupon_out(c: LiveCoupon) -> CouponOut:
+    return CouponOut(id=c.id, session_id=c.session_id, shop_id=c.shop_id, amount_off=c.amount_off,
+                     min_spend=c.min_spend, total=c.total, claimed=c.claimed, left=c.total - c.claimed,
+                     valid_until=c.valid_until, live_cart_only=c.live_cart_only, status=c.status)
+
+
+def claim_out(c: CouponClaim) -> ClaimOut:
+    return ClaimOut(coupon_id=c.coupon_id, user_id=c.user_id, status=c.status, order_id=c.order_id)
+
+
+@router.post("/sessions/{session_id}/coupons", status_code=201)
+async def create_coupon(session_id: PathId, body: CouponIn, user: CurrentUser, s: Session) -> CouponOut:
+    return coupon_out(await coupons.create_coupon(s, user, session_id, coupons.CouponTerms(**body.model_dump())))
+
+
+@router.get("/sessions/{session_id}/coupons")
+async def list_coupons(session_id: PathId, s: Session) -> list[CouponOut]:
+    return [coupon_out(c) for c in await coupons.session_coupons(s, session_id)]
+
+
+@router.post("/coupons/{coupon_id}/push")
+async def push_coupon(coupon_id: PathId, user: CurrentUser, s: Session) -> CouponOut:
+    return coupon_out(await coupons.push_coupon(s, user, coupon_id))
+
+
+@router.post("/coupons/{coupon_id}/claim", status_code=201)
+async def claim_coupon(coupon_id: PathId, user: CurrentUser, s: Session) -> ClaimOut:
+    return claim_out(await coupons.claim_coupon(s, user, coupon_id))
+
+
+def bag_out(b: LuckyBag) -> LuckyBagOut:
+    verified = None
+    if b.seed is not None:
+        verified = lucky_bags.draw(b.seed, b.entrants or [], b.prizes) == (b.winners or [])
+    return LuckyBagOut(id=b.id, session_id=b.session_id, sku_id=b.sku_id, prizes=b.prizes, condition=b.condition,
+                       keyword=b.keyword, watch_minutes=b.watch_minutes, ends_at=b.ends_at, status=b.status,
+                       seed=b.seed, entrants=b.entrants or [], winners=b.winners or [],
+                       prize_order_ids=b.prize_order_ids or [], returned=b.returned, verified=verified)
+
+
+@router.post("/sessions/{session_id}/lucky-bags", status_code=201)
+async def create_lucky_bag(session_id: PathId, body: LuckyBagIn, user: CurrentUser, s: Session) -> LuckyBagOut:
+    terms = lucky_bags.BagTerms(sku_id=body.sku_id, prizes=body.prizes, condition=body.condition,
+                                keyword=body.keyword, watch_minutes=body.watch_minutes,
+                                ends_at=utcnow() + timedelta(seconds=body.duration_seconds))
+    return bag_out(await lucky_bags.create_lucky_bag(s, user, session_id, terms))
+
+
+@router.get("/lucky-bags/{bag_id}")
+async def get_lucky_bag(bag_id: PathId, s: Session) -> LuckyBagOut:
+    """Public: anyone can check a draw from its recorded seed and entrants."""
+    return bag_out(await lucky_bags.get_bag(s, bag_id))

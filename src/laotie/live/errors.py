@@ -94,3 +94,66 @@ class CannotModerate(Forbidden):
     """The host, moderators and operators are out of reach of a moderator's mute or ban."""
 
     code = "cannot_moderate"
+
+
+class NoShopToFund(Forbidden):
+    """Coupons and lucky bags are paid for by a shop: the host needs one."""
+
+    code = "host_has_no_shop"
+
+
+class NotPresent(Forbidden):
+    """Room promotions are for viewers in the room (see live/service/presence.py)."""
+
+    code = "not_in_room"
+
+
+class CouponNotFound(NotFound):
+    code = "coupon_not_found"
+
+
+class CouponInvalid(DomainError):
+    code = "coupon_invalid"
+    status = 400
+
+
+class CouponNotPushed(InvalidState):
+    code = "coupon_not_pushed"
+
+
+class CouponExpired(InvalidState):
+    code = "coupon_expired"
+
+
+class CouponAlreadyClaimed(Conflict):
+    code = "coupon_already_claimed"
+
+
+class CouponClaimedOut(Conflict):
+    code = "coupon_claimed_out"
+
+
+class CouponNotClaimed(Forbidden):
+    code = "coupon_not_claimed"
+
+
+class CouponUsed(Conflict):
+    code = "coupon_used"
+
+
+class CouponOwnShop(Forbidden):
+    code = "coupon_own_shop"
+
+
+class LuckyBagNotFound(NotFound):
+    code = "lucky_bag_not_found"
+
+
+class LuckyBagConditionUnsupported(DomainError):
+    code = "lucky_bag_condition_unsupported"
+    status = 400
+
+
+class LuckyBagInvalid(DomainError):
+    code = "lucky_bag_invalid"
+    status = 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,9 @@ ROOM_EVENTS = {
     "flash.opened": "On sale now",
     "flash.sold_out": "Sold out",
     "flash.closed": "",
+    "coupon.pushed": "领券! A coupon is here",
+    "lucky_bag.started": "福袋! A lucky bag is open",
+    "lucky_bag.drawn": "The lucky bag has been drawn",
 }
 
 
@@ -41,6 +45,23 @@ async def close_session_flashes(s: AsyncSession, payload: dict[str, Any]) -> Non
         await flash.close_flash(s, flash_id, reason="stream_ended")
 
 
+@bus.on("chat.commented", "live.lucky_bag_entries")
+async def enter_lucky_bags(s: AsyncSession, payload: dict[str, Any]) -> None:
+    """A comment naming an open bag's keyword enters its author (once per bag)."""
+    from laotie.live.service import lucky_bags
+
+    await lucky_bags.enter_by_comment(s, int(payload["session_id"]), int(payload["user_id"]), str(payload["body"]),
+                                      datetime.fromisoformat(str(payload["at"])))
+
+
+@bus.on("order.cancelled", "live.coupon_give_back")
+async def give_coupon_back(s: AsyncSession, payload: dict[str, Any]) -> None:
+    """A cancelled or expired order's coupon goes back to the buyer, to use on another order."""
+    from laotie.live.service import coupons
+
+    await coupons.give_back_for_order(s, int(payload["order_id"]))
+
+
 @bus.on("flash.scheduled", "live.flash_gate_load")
 async def load_flash_gate(s: AsyncSession, payload: dict[str, Any]) -> None:
     """In Redis mode, put a new flash into the gate before the countdown ends."""
@@ -54,3 +75,4 @@ async def close_flash_gate(s: AsyncSession, payload: dict[str, Any]) -> None:
     gate = s.info["db"].services.get("flash_gate")
     if gate is not None:
         await gate.mark_closed(int(payload["flash_id"]))
+

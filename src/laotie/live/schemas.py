@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from laotie.kit.types import Name, RefId
+from laotie.kit.types import Name, PositiveFen, RefId
 from laotie.orders.schemas import AddressIn
 
 
@@ -104,3 +104,61 @@ class ReservationOut(BaseModel):
     order_ids: list[int] = Field(default_factory=list)
     pay_url: str | None = None
     code: str | None = None
+
+
+class CouponIn(BaseModel):
+    amount_off: PositiveFen
+    min_spend: PositiveFen
+    total: Annotated[int, Field(ge=1, le=1_000_000)]
+    valid_until: AwareDatetime
+    live_cart_only: bool = False
+
+
+class CouponOut(BaseModel):
+    id: int
+    session_id: int
+    shop_id: int
+    amount_off: int
+    min_spend: int
+    total: int
+    claimed: int
+    left: int
+    valid_until: datetime
+    live_cart_only: bool
+    status: str
+
+
+class ClaimOut(BaseModel):
+    coupon_id: int
+    user_id: int
+    status: str  # claimed | used
+    order_id: int | None
+
+
+class LuckyBagIn(BaseModel):
+    sku_id: RefId
+    prizes: Annotated[int, Field(ge=1, le=100)]
+    condition: Annotated[str, Field(pattern="^(comment|watch|follow)$")]
+    keyword: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    watch_minutes: Annotated[int, Field(ge=1, le=600)] | None = None
+    duration_seconds: Annotated[int, Field(ge=10, le=86_400)]
+
+
+class LuckyBagOut(BaseModel):
+    """The bag and, once drawn, its public record: re-run draw(seed, entrants, prizes) to check the winners."""
+
+    id: int
+    session_id: int
+    sku_id: int
+    prizes: int
+    condition: str
+    keyword: str | None
+    watch_minutes: int | None
+    ends_at: datetime
+    status: str
+    seed: str | None
+    entrants: list[int]
+    winners: list[int]
+    prize_order_ids: list[int]
+    returned: int
+    verified: bool | None  # draw(seed, entrants, prizes) == winners, recomputed on every read

@@ -5,6 +5,7 @@ from laotie.models.base import Base, utcnow
 from laotie.models.cart_item import CartItem
 from laotie.models.category import Category
 from laotie.models.chat_message import ChatMessage
+from laotie.models.coupon_claim import CouponClaim
 from laotie.models.event_delivery import EventDelivery
 from laotie.models.flash_listing import FlashListing
 from laotie.models.flash_purchase import FlashPurchase
@@ -13,8 +14,11 @@ from laotie.models.journal_entry import JournalEntry
 from laotie.models.journal_posting import JournalPosting
 from laotie.models.ledger_account import LedgerAccount
 from laotie.models.live_cart_item import LiveCartItem
+from laotie.models.live_coupon import LiveCoupon
 from laotie.models.live_minute import LiveMinute
 from laotie.models.live_session import LiveSession
+from laotie.models.lucky_bag import LuckyBag
+from laotie.models.lucky_bag_entry import LuckyBagEntry
 from laotie.models.order import ORDER_STATUSES, Order
 from laotie.models.order_line import OrderLine
 from laotie.models.outbox_event import OutboxEvent
@@ -23,6 +27,7 @@ from laotie.models.payment_refund import PaymentRefund
 from laotie.models.product import Product
 from laotie.models.product_image import ProductImage
 from laotie.models.purchase_counter import PurchaseCounter
+from laotie.models.room_presence import RoomPresence
 from laotie.models.room_restriction import RoomRestriction
 from laotie.models.shop import Shop
 from laotie.models.sku import Sku
@@ -38,6 +43,7 @@ __all__ = [
     "CartItem",
     "Category",
     "ChatMessage",
+    "CouponClaim",
     "EventDelivery",
     "FlashListing",
     "FlashPurchase",
@@ -46,8 +52,11 @@ __all__ = [
     "JournalPosting",
     "LedgerAccount",
     "LiveCartItem",
+    "LiveCoupon",
     "LiveMinute",
     "LiveSession",
+    "LuckyBag",
+    "LuckyBagEntry",
     "Order",
     "OrderLine",
     "OutboxEvent",
@@ -56,6 +65,7 @@ __all__ = [
     "Product",
     "ProductImage",
     "PurchaseCounter",
+    "RoomPresence",
     "RoomRestriction",
     "Shop",
     "Sku",

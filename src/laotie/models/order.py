@@ -26,6 +26,8 @@ class Order(IdMixin, CreatedMixin, Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending_payment")
     total: Mapped[int] = mapped_column(BigInteger, nullable=False)
     commission: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # Taken off by a merchant coupon: `total` is what the buyer pays, already net of it.
+    discount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     # Where the buyer came from: "direct", later "live:<id>", "video:<id>", "profile:<id>".
     source: Mapped[str] = mapped_column(String(40), nullable=False, default="direct")
     recipient: Mapped[str] = mapped_column(String(60), nullable=False)

@@ -22,6 +22,8 @@ class OrderLine(IdMixin, Base):
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     commission_bps: Mapped[int] = mapped_column(Integer, nullable=False)
     commission: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # This line's share of the order's coupon discount; its commission is on amount - discount.
+    discount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     # Bought at a live-only price from a '3-2-1 上车' flash listing.
     flash_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("flash_listings.id"))
 

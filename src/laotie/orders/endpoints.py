@@ -40,7 +40,7 @@ StatusFilter = Annotated[str | None, Query(pattern="^(" + "|".join(ORDER_STATUSE
 def order_out(o: Order, lines: list[OrderLine] | None = None) -> OrderOut:
     return OrderOut(
         id=o.id, status=o.status, shop_id=o.shop_id, buyer_id=o.buyer_id, payment_id=o.payment_id, total=o.total,
-        commission=o.commission, source=o.source, carrier=o.carrier, tracking_no=o.tracking_no,
+        commission=o.commission, discount=o.discount, source=o.source, carrier=o.carrier, tracking_no=o.tracking_no,
         pay_deadline=o.pay_deadline, created_at=o.created_at, paid_at=o.paid_at, shipped_at=o.shipped_at,
         delivered_at=o.delivered_at, completed_at=o.completed_at, cancelled_at=o.cancelled_at,
         cancel_reason=o.cancel_reason,
@@ -58,10 +58,16 @@ def checkout_out(r: CheckoutResult) -> CheckoutOut:
 @router.post("/checkout", status_code=201)
 async def create_checkout(body: CheckoutIn, request: Request, user: CurrentUser, s: Session,
                           idempotency_key: IdempotencyKey = None) -> CheckoutOut:
-    result = await checkout(
-        s, get_db(request).settings, user, [LineRequest(i.sku_id, i.quantity) for i in body.items],
-        Address(**body.address.model_dump()), idempotency_key=idempotency_key,
-    )
+    settings = get_db(request).settings
+    lines = [LineRequest(i.sku_id, i.quantity) for i in body.items]
+    address = Address(**body.address.model_dump())
+    if body.coupon_id is not None:
+        from laotie.live.service.coupons import checkout_with_coupon
+
+        result = await checkout_with_coupon(s, settings, user, body.coupon_id, lines, address,
+                                            idempotency_key=idempotency_key)
+    else:
+        result = await checkout(s, settings, user, lines, address, idempotency_key=idempotency_key)
     return checkout_out(result)
 
 

@@ -59,3 +59,9 @@ class BadNotification(DomainError):
 class AmountMismatch(DomainError):
     code = "amount_mismatch"
     status = 400
+
+
+class CouponNotApplicable(Conflict):
+    """The order does not meet the coupon's terms (its shop, its products, its minimum spend)."""
+
+    code = "coupon_not_applicable"

@@ -28,6 +28,8 @@ class ItemIn(BaseModel):
 class CheckoutIn(BaseModel):
     items: list[ItemIn] = Field(min_length=1, max_length=50)
     address: AddressIn
+    # A live coupon the buyer claimed: it comes off the order from the coupon's shop.
+    coupon_id: RefId | None = None
 
 
 class CartCheckoutIn(BaseModel):
@@ -75,6 +77,7 @@ class OrderOut(BaseModel):
     payment_id: int
     total: int
     commission: int
+    discount: int
     source: str
     carrier: str | None
     tracking_no: str | None

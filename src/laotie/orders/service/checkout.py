@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +34,7 @@ from laotie.models import (
 from laotie.models.base import table_of
 from laotie.orders import repository
 from laotie.orders.errors import (
+    CouponNotApplicable,
     IdempotencyKeyReused,
     NotForSale,
     OwnShop,
@@ -40,6 +42,7 @@ from laotie.orders.errors import (
     SoldOut,
 )
 from laotie.orders.gateway import SandboxGateway, gateway_for
+from laotie.orders.repository import SkuForSale
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{4,19}$"
 
@@ -66,10 +69,28 @@ class LineRequest:
     # the SKU's price, purchase limit and stock do not apply to that line.
     flash_id: int | None = None
     unit_price: int | None = None
+    # The caller took these units out of the SKU already (a lucky bag's prize).
+    stock_held: bool = False
 
     @property
     def takes_sku_stock(self) -> bool:
-        return self.flash_id is None
+        return self.flash_id is None and not self.stock_held
+
+
+@dataclass(frozen=True)
+class Discount:
+    """A merchant-funded amount off one shop's order (a live coupon), checked and spread here.
+
+    The rule: the discount comes off the order total (what the buyer pays), spread over the
+    eligible lines in proportion to their amounts; each line's commission (扣点) is taken on
+    what the buyer pays for it. So the platform's commission shrinks with the price, and the
+    merchant's receivable (total - commission) carries the rest of the discount.
+    """
+
+    shop_id: int
+    amount: int
+    min_spend: int
+    product_ids: frozenset[int] | None = None  # None: any product of the shop counts
 
 
 @dataclass(frozen=True)
@@ -89,17 +110,29 @@ class CheckoutResult:
 
 
 def _merge(lines: list[LineRequest]) -> list[LineRequest]:
-    qty: dict[tuple[int, int | None, int | None], int] = {}
+    qty: dict[tuple[int, int | None, int | None, bool], int] = {}
     for line in lines:
-        key = (line.sku_id, line.flash_id, line.unit_price)
+        key = (line.sku_id, line.flash_id, line.unit_price, line.stock_held)
         qty[key] = qty.get(key, 0) + line.quantity
-    return [LineRequest(sku, q, flash, price) for (sku, flash, price), q in sorted(qty.items(), key=str)]
+    return [LineRequest(sku, q, flash, price, held) for (sku, flash, price, held), q in sorted(qty.items(), key=str)]
 
 
-def _request_hash(lines: list[LineRequest], address: Address, source: str) -> str:
-    body = json.dumps([[[ln.sku_id, ln.quantity, ln.flash_id, ln.unit_price] for ln in lines], address.__dict__,
-                       source], sort_keys=True)
+def _request_hash(lines: list[LineRequest], address: Address, source: str, discount: Discount | None) -> str:
+    body = json.dumps([[[ln.sku_id, ln.quantity, ln.flash_id, ln.unit_price, ln.stock_held] for ln in lines],
+                       address.__dict__, source,
+                       None if discount is None else [discount.shop_id, discount.amount]], sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def spread_discount(amount: int, line_amounts: list[int]) -> list[int]:
+    """Split `amount` over lines in proportion to their amounts, exactly (largest remainder, ties by position)."""
+    whole = sum(line_amounts)
+    shares = [amount * a // whole for a in line_amounts]
+    left = amount - sum(shares)
+    by_remainder = sorted(range(len(line_amounts)), key=lambda i: (-(amount * line_amounts[i] % whole), i))
+    for i in by_remainder[:left]:
+        shares[i] += 1
+    return shares
 
 
 async def checkout(
@@ -111,12 +144,13 @@ async def checkout(
     *,
     idempotency_key: str | None = None,
     source: str = "direct",
+    discount: Discount | None = None,
 ) -> CheckoutResult:
     lines = _merge(lines)
     gateway = gateway_for(settings)
     key_id: int | None = None
     if idempotency_key:
-        request_hash = _request_hash(lines, address, source)
+        request_hash = _request_hash(lines, address, source, discount)
         # Insert first: a concurrent request with the same key waits on the unique
         # index until we commit, then finds our payment instead of making another.
         claimed = await s.execute(
@@ -148,7 +182,11 @@ async def checkout(
     def price(ln: LineRequest) -> int:
         return ln.unit_price if ln.unit_price is not None else skus[ln.sku_id].price
 
-    amount = sum(price(ln) * ln.quantity for ln in lines)
+    # Discount per line index (only the discounted shop's eligible lines have one).
+    line_discount: dict[int, int] = {}
+    if discount is not None:
+        line_discount = _apply_discount(discount, by_shop.get(discount.shop_id, []), skus, price)
+    amount = sum(price(ln) * ln.quantity for ln in lines) - sum(line_discount.values())
     conn = await s.connection()  # Core on the session's connection: the ORM adds nothing here
     payment_id = (await conn.execute(_INSERT_PAYMENT, {
         "buyer_id": buyer.id, "amount": amount, "currency": settings.currency, "gateway": gateway.name,
@@ -158,12 +196,14 @@ async def checkout(
     shop_ids = sorted(by_shop)
     order_rows = []
     for shop_id in shop_ids:
-        total = sum(price(ln) * ln.quantity for _, ln in by_shop[shop_id])
-        commission = sum(rate_of(price(ln) * ln.quantity, skus[ln.sku_id].commission_bps)
-                         for _, ln in by_shop[shop_id])
+        off = sum(line_discount.get(i, 0) for i, _ in by_shop[shop_id])
+        total = sum(price(ln) * ln.quantity for _, ln in by_shop[shop_id]) - off
+        commission = sum(rate_of(price(ln) * ln.quantity - line_discount.get(i, 0), skus[ln.sku_id].commission_bps)
+                         for i, ln in by_shop[shop_id])
         order_rows.append({
             "buyer_id": buyer.id, "shop_id": shop_id, "payment_id": payment_id, "status": "pending_payment",
-            "total": total, "commission": commission, "source": source, "recipient": address.recipient,
+            "total": total, "commission": commission, "discount": off, "source": source,
+            "recipient": address.recipient,
             "phone": address.phone, "address": address.address, "pay_deadline": deadline, "created_at": now,
         })
     if len(order_rows) == 1:
@@ -172,14 +212,14 @@ async def checkout(
         order_ids = [int(i) for i in (await conn.execute(_INSERT_ORDERS, order_rows)).scalars()]
     line_rows = []
     for order_id, shop_id in zip(order_ids, shop_ids, strict=True):
-        for _, ln in by_shop[shop_id]:
+        for i, ln in by_shop[shop_id]:
             sku = skus[ln.sku_id]
-            line_amount = price(ln) * ln.quantity
+            paid_for = price(ln) * ln.quantity - line_discount.get(i, 0)
             line_rows.append({
                 "order_id": order_id, "sku_id": sku.sku_id, "product_id": sku.product_id, "title": sku.title,
                 "sku_attributes": sku.attributes, "unit_price": price(ln), "quantity": ln.quantity,
-                "commission_bps": sku.commission_bps, "commission": rate_of(line_amount, sku.commission_bps),
-                "flash_id": ln.flash_id,
+                "commission_bps": sku.commission_bps, "commission": rate_of(paid_for, sku.commission_bps),
+                "discount": line_discount.get(i, 0), "flash_id": ln.flash_id,
             })
     await conn.execute(_INSERT_LINES, line_rows)
     await record_events(s, [
@@ -199,6 +239,19 @@ async def checkout(
         if taken.first() is None:
             raise SoldOut("not enough stock left", field=f"items.{index}.quantity", sku_id=line.sku_id)
     return CheckoutResult(payment_id, order_ids, amount, gateway.pay_url(payment_id))
+
+
+def _apply_discount(discount: Discount, shop_lines: list[tuple[int, LineRequest]], skus: dict[int, SkuForSale],
+                    price: Callable[[LineRequest], int]) -> dict[int, int]:
+    """The discount per line index; refused when the shop's eligible lines do not reach the minimum spend."""
+    eligible = [(i, ln) for i, ln in shop_lines
+                if discount.product_ids is None or skus[ln.sku_id].product_id in discount.product_ids]
+    amounts = [price(ln) * ln.quantity for _, ln in eligible]
+    if not eligible or sum(amounts) < discount.min_spend or sum(amounts) <= discount.amount:
+        raise CouponNotApplicable("this order does not reach the coupon's minimum spend", field="coupon_id",
+                                  min_spend=discount.min_spend, eligible=sum(amounts))
+    shares = spread_discount(discount.amount, amounts)
+    return {i: share for (i, _), share in zip(eligible, shares, strict=True)}
 
 
 async def _take_purchase_allowance(s: AsyncSession, buyer_id: int, sku_id: int, quantity: int, limit: int,

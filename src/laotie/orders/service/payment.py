@@ -8,6 +8,7 @@ payment arriving after its order was cancelled is refunded, not resurrected.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,6 +68,16 @@ async def _apply_success(s: AsyncSession, gateway: PaymentGateway, payment: Paym
         await _refund(s, gateway, payment, None, payment.amount, "duplicate_charge", note.gateway_ref)
         return NotificationOutcome(payment.id, "refunded_duplicate", [], [])
 
+    paid_ids = await _mark_orders_paid(s, payment, now)
+    refunded = []
+    for order in await repository.orders_of_payment(s, payment.id):
+        if order.status == "cancelled":
+            await _refund(s, gateway, payment, order.id, order.total, "paid_after_cancel", note.gateway_ref)
+            refunded.append(order.id)
+    return NotificationOutcome(payment.id, "paid", paid_ids, refunded)
+
+
+async def _mark_orders_paid(s: AsyncSession, payment: Payment, now: datetime) -> list[int]:
     paid = (await s.execute(
         update(Order).where(Order.payment_id == payment.id, Order.status == "pending_payment")
         .values(status="paid", paid_at=now)
@@ -81,12 +92,27 @@ async def _apply_success(s: AsyncSession, gateway: PaymentGateway, payment: Paym
                         "products": _product_quantities(lines[oid])})
         for oid in paid_ids
     ])
-    refunded = []
-    for order in await repository.orders_of_payment(s, payment.id):
-        if order.status == "cancelled":
-            await _refund(s, gateway, payment, order.id, order.total, "paid_after_cancel", note.gateway_ref)
-            refunded.append(order.id)
-    return NotificationOutcome(payment.id, "paid", paid_ids, refunded)
+    return paid_ids
+
+
+async def settle_free_payment(s: AsyncSession, payment_id: int) -> list[int]:
+    """A ¥0 payment (a lucky-bag prize) is paid at once: no gateway, and the ledger records nothing.
+
+    The orders still go through `order.paid` like any other, so shipping, receipt and
+    sales counts treat a prize exactly as a sale; `post_entry` skips the zero-value entry.
+    """
+    payment = await repository.payment(s, payment_id)
+    if payment is None:
+        raise PaymentNotFound("no such payment")
+    if payment.amount != 0:
+        raise AmountMismatch("only a ¥0 payment settles without a gateway", expected=0, got=payment.amount)
+    now = utcnow()
+    won = await s.execute(update(Payment).where(Payment.id == payment.id, Payment.status == "pending")
+                          .values(status="succeeded", gateway_ref=f"free:{payment.id}", succeeded_at=now)
+                          .returning(Payment.id))
+    if won.first() is None:
+        return []
+    return await _mark_orders_paid(s, payment, now)
 
 
 def _product_quantities(lines: list) -> dict[str, int]:
