@@ -27,6 +27,8 @@ log = logging.getLogger("laotie")
 def _register_domains() -> None:
     """Import the modules that register event handlers and jobs."""
     import laotie.catalog.handlers
+    import laotie.live.analytics_handlers
+    import laotie.live.analytics_tasks
     import laotie.live.handlers
     import laotie.live.media_handlers
     import laotie.live.tasks

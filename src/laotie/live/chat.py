@@ -38,6 +38,7 @@ from laotie.live.errors import (
     NotYourRoom,
     SessionNotLive,
 )
+from laotie.live.meter import count_comment_after_commit, meter_of
 from laotie.live.service.sessions import ensure_host, get_session
 from laotie.models import ChatMessage, LiveSession, Product, RoomRestriction, User, utcnow
 
@@ -184,6 +185,7 @@ async def post_comment(s: AsyncSession, settings: Settings, user: User, session_
     await s.flush()
     posted = Posted(room.message_dict(comment, user.display_name), None)
     await room.publish(s, session.id, posted.comment)
+    count_comment_after_commit(s, session.id)
     # Room features that react to what viewers say (lucky-bag keywords) listen here, not in chat.
     await record_event(s, "chat.commented", {"session_id": session.id, "user_id": user.id, "message_id": comment.id,
                                              "body": body, "at": comment.created_at.isoformat()})
@@ -264,7 +266,9 @@ async def history(s: AsyncSession, session_id: int, after_id: int = 0, limit: in
 
 def like(db: Any, session_id: int, taps: int = 1) -> None:
     """Count likes (点赞); totals reach viewers in the room's periodic stats, never one per tap."""
-    chat_state(db).add_likes(session_id, max(0, min(taps, 100)))
+    taps = max(0, min(taps, 100))
+    chat_state(db).add_likes(session_id, taps)
+    meter_of(db).count_likes(session_id, taps)
 
 
 async def record_peak_viewers(s: AsyncSession, session_id: int, viewers: int) -> None:

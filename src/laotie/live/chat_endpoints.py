@@ -36,6 +36,7 @@ from laotie.kit.errors import DomainError
 from laotie.live import chat, room
 from laotie.live.errors import SessionNotFound
 from laotie.live.fanout import LAGGING, Fanout, Viewer
+from laotie.live.meter import meter_of
 from laotie.live.service import presence
 from laotie.live.service.sessions import get_session
 from laotie.models import User, utcnow
@@ -182,6 +183,9 @@ async def live_room(ws: WebSocket, session_id: int, after: Annotated[int, Query(
             # the viewer filters what the history already carried: nothing lost, nothing twice.
             viewer = fanout.join(session_id, ws.send_text)
             past = await chat.history(s, session_id, after, db.settings.chat_history_limit)
+        if after == 0:
+            # An entry (进场) is a fresh arrival; a reconnect resumes with after=<last id> and is no new one.
+            meter_of(db).count_entry(session_id)
         viewer.start(past)
         receiving = asyncio.create_task(_receive(ws, db, viewer, user, session_id), name="chat-receive")
         if user is not None:

@@ -14,6 +14,7 @@ from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.live import repository
 from laotie.live.schemas import (
+    AnalyticsOut,
     CartIn,
     CartOrderIn,
     ClaimOut,
@@ -26,6 +27,7 @@ from laotie.live.schemas import (
     FlashOut,
     LuckyBagIn,
     LuckyBagOut,
+    MinuteOut,
     PinIn,
     ReservationOut,
     SessionIn,
@@ -33,7 +35,7 @@ from laotie.live.schemas import (
     StreamKeyOut,
     SuspendIn,
 )
-from laotie.live.service import cart, coupons, flash, lucky_bags, presence, sessions
+from laotie.live.service import analytics, cart, coupons, flash, lucky_bags, presence, sessions
 from laotie.models import CouponClaim, FlashListing, LiveCoupon, LiveSession, LuckyBag, utcnow
 from laotie.orders.endpoints import IdempotencyKey
 from laotie.orders.gateway import gateway_for
@@ -84,6 +86,16 @@ async def list_sessions(request: Request, s: Session,
 @router.get("/sessions/{session_id}")
 async def get_session(session_id: PathId, request: Request, s: Session) -> SessionOut:
     return await session_out(request, s, await sessions.get_session(s, session_id))
+
+
+@router.get("/sessions/{session_id}/analytics")
+async def session_analytics(session_id: PathId, user: CurrentUser, s: Session) -> AnalyticsOut:
+    """The per-minute series (直播数据) and, once ended, the summary: for the host and operators."""
+    a = await analytics.session_analytics(s, user, session_id)
+    series = [MinuteOut(minute=p.minute, viewers=p.viewers, entries=p.entries, comments=p.comments, likes=p.likes,
+                        orders=p.orders, gmv=p.gmv, conversion=p.conversion) for p in a.series]
+    return AnalyticsOut.model_validate({"session_id": a.session.id, "status": a.session.status, "series": series,
+                                        "totals": a.totals, "summary": a.summary})
 
 
 @router.post("/sessions/{session_id}/end")

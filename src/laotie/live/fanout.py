@@ -36,6 +36,7 @@ from typing import Any
 from laotie.kit.db import Database
 from laotie.live import room
 from laotie.live.chat_state import chat_state
+from laotie.live.meter import meter_of
 
 log = logging.getLogger("laotie.chat")
 LAGGING = 4008  # close code: too slow for the room; reconnect with after=<last id>
@@ -279,6 +280,7 @@ class RoomFanout:
 
     async def _sync_stats(self) -> None:
         state = chat_state(self.owner.db)
+        meter = meter_of(self.owner.db)
         settings = self.owner.db.settings
         last: tuple[int, int] | None = None
         peak = 0
@@ -293,6 +295,8 @@ class RoomFanout:
                     self.stats = room.encode({"type": "stats", "viewers": stats.viewers, "likes": stats.likes,
                                               "skipped": self.skipped})
                     self.skipped, last = 0, now
+                # The room's total across processes: every process may sample it, the minute keeps the max.
+                meter.sample_viewers(self.session_id, stats.viewers)
                 if stats.viewers > peak:
                     peak = stats.viewers
                     await self.owner.record_peak(self.session_id, peak)

@@ -12,6 +12,7 @@ from laotie.models import (
     ChatMessage,
     FlashListing,
     LiveCartItem,
+    LiveMinute,
     LiveSession,
     Product,
     RoomRestriction,
@@ -76,3 +77,19 @@ async def cut_since(s: AsyncSession, host_id: int, since: datetime) -> bool:
     stmt = select(LiveSession.id).where(LiveSession.host_id == host_id, LiveSession.ended_at > since,
                                         LiveSession.end_reason.like("operator_cut%")).limit(1)
     return (await s.execute(stmt)).first() is not None
+
+
+async def minutes(s: AsyncSession, session_id: int) -> Sequence[LiveMinute]:
+    stmt = select(LiveMinute).where(LiveMinute.session_id == session_id).order_by(LiveMinute.minute)
+    return (await s.execute(stmt)).scalars().all()
+
+
+async def existing_session_ids(s: AsyncSession, ids: Sequence[int]) -> set[int]:
+    if not ids:
+        return set()
+    return {int(i) for i in (await s.execute(select(LiveSession.id).where(LiveSession.id.in_(ids)))).scalars()}
+
+
+async def ended_since(s: AsyncSession, since: datetime) -> list[int]:
+    stmt = select(LiveSession.id).where(LiveSession.status == "ended", LiveSession.ended_at >= since)
+    return [int(i) for i in (await s.execute(stmt.order_by(LiveSession.id))).scalars()]

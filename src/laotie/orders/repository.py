@@ -126,3 +126,27 @@ async def last_address(s: AsyncSession, buyer_id: int) -> tuple[str, str, str] |
         .order_by(Order.id.desc()).limit(1)
     )).first()
     return (row[0], row[1], row[2]) if row else None
+
+
+@dataclass(frozen=True)
+class ProductSales:
+    product_id: int
+    title: str
+    quantity: int
+    amount: int  # fen
+
+
+async def paid_sales_by_product(s: AsyncSession, source: str, limit: int) -> list[ProductSales]:
+    """Units and money of paid orders from one source, per product, best sellers first.
+
+    orders has no index on `source`: callers run this a few times per live session (when
+    it ends), never per order.
+    """
+    amount = func.sum(OrderLine.unit_price * OrderLine.quantity)
+    stmt = (select(OrderLine.product_id, func.min(OrderLine.title), func.sum(OrderLine.quantity), amount)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.source == source, Order.paid_at.is_not(None))
+            .group_by(OrderLine.product_id)
+            .order_by(amount.desc(), OrderLine.product_id)
+            .limit(limit))
+    return [ProductSales(int(p), str(t), int(q), int(a)) for p, t, q, a in (await s.execute(stmt)).all()]

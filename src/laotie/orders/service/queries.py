@@ -56,3 +56,12 @@ async def payment_orders(s: AsyncSession, payment_id: int) -> Sequence[Order]:
 async def last_address(s: AsyncSession, buyer: User) -> tuple[str, str, str] | None:
     """Where this buyer shipped last, to fill in the checkout form."""
     return await repository.last_address(s, buyer.id)
+
+
+async def order_origin(s: AsyncSession, order_id: int) -> Order | None:
+    """An order's source, total and time of placement: for domains that attribute sales (live analytics)."""
+    return await s.get(Order, order_id)
+
+
+async def paid_sales_by_product(s: AsyncSession, source: str, limit: int = 5) -> list[repository.ProductSales]:
+    return await repository.paid_sales_by_product(s, source, limit)

@@ -1,0 +1,26 @@
+"""Live analytics reacts to events: orders and GMV per minute, the session summary when it ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laotie.kit.events import bus
+from laotie.live.service import analytics
+
+
+@bus.on("order.placed", "live.count_order")
+async def count_live_order(s: AsyncSession, payload: dict[str, Any]) -> None:
+    await analytics.record_order_placed(s, int(payload["order_id"]), payload.get("source"))
+
+
+@bus.on("order.paid", "live.count_gmv")
+async def count_live_gmv(s: AsyncSession, payload: dict[str, Any]) -> None:
+    await analytics.record_order_paid(s, int(payload["order_id"]))
+
+
+@bus.on("live.ended", "live.summarise")
+async def summarise_ended(s: AsyncSession, payload: dict[str, Any]) -> None:
+    """Keep the session's summary; live.settle_summaries adds what lands later (last flushes, payments)."""
+    await analytics.summarise_session(s, int(payload["session_id"]))
