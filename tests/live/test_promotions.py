@@ -228,3 +228,42 @@ async def test_lucky_bag_refusals_leave_stock_untouched(api: Api) -> None:
     async with api.db.transaction() as s:
         assert (await s.get(Sku, room.sku_id)).stock == 5
         assert (await s.execute(select(func.count()).select_from(LuckyBag))).scalar_one() == 0
+
+
+async def test_console_pushes_and_room_page_claims(api: Api) -> None:
+    import re
+
+    from tests.web.test_pages import csrf_of, sign_in
+
+    room = await go_live(api, stock=20)
+    host_name = (await api.call("GET", "/api/v1/me", room.host, expect=200)).json()["username"]
+    token = await sign_in(api, host_name)
+    r = await api.client.post(f"/live/console/{room.session_id}/coupon", data={
+        "csrf_token": token, "amount_off": "5", "min_spend": "50", "total": "2", "valid_minutes": "30"})
+    assert r.status_code == 303
+    r = await api.client.post(f"/live/console/{room.session_id}/coupon", data={
+        "csrf_token": token, "amount_off": "50", "min_spend": "5", "total": "2"})
+    assert r.status_code == 400 and "minimum spend" in r.text
+    console = await api.client.get("/live/console")
+    coupon_id = int(re.search(r'name="coupon_id" value="(\d+)"', console.text).group(1))  # type: ignore[union-attr]
+    assert (await api.client.post(f"/live/console/{room.session_id}/push-coupon",
+                                  data={"csrf_token": token, "coupon_id": str(coupon_id)})).status_code == 303
+    r = await api.client.post(f"/live/console/{room.session_id}/lucky-bag", data={
+        "csrf_token": token, "sku_id": str(room.sku_id), "prizes": "2", "minutes": "5", "condition": "comment",
+        "keyword": "来了"})
+    assert r.status_code == 303
+    async with api.db.transaction() as s:
+        assert (await s.get(Sku, room.sku_id)).stock == 18
+
+    api.client.cookies.clear()
+    await api.user(name="claimer1")
+    await sign_in(api, "claimer1")
+    page = await api.client.get(f"/live/{room.session_id}")  # opening the room records presence
+    assert "领券 Claim" in page.text and "¥5.00 off" in page.text and "Comment “来了” to enter" in page.text
+    csrf = csrf_of(page.text)
+    r = await api.client.post(f"/live/coupons/{coupon_id}/claim", data={"csrf_token": csrf})
+    assert r.status_code == 303
+    panel = await api.client.get(f"/live/{room.session_id}/panel")
+    assert "Claimed ✓" in panel.text
+    r = await api.client.post(f"/live/coupons/{coupon_id}/claim", data={"csrf_token": csrf})
+    assert r.status_code == 409 and 'data-code="coupon_already_claimed"' in r.text

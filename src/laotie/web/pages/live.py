@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
@@ -14,8 +15,8 @@ from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
 from laotie.live import repository
 from laotie.live.endpoints import rtmp_url
-from laotie.live.service import cart, flash, sessions
-from laotie.models import utcnow
+from laotie.live.service import cart, coupons, flash, lucky_bags, presence, sessions
+from laotie.models import User, utcnow
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries
 from laotie.orders.service.checkout import PHONE_PATTERN, Address
@@ -40,6 +41,8 @@ async def _console(request: Request, s: Session, user: PageUser, status_code: in
     ctx: dict[str, object] = {"user": user, "mine": mine, "current": current, **extra}
     if current is not None:
         ctx["room"] = await cart.room_view(s, current.id)
+        ctx["coupons"] = await coupons.session_coupons(s, current.id)
+        ctx["bags"] = await lucky_bags.session_bags(s, current.id)
         try:
             _, products, skus = await catalog.shop_products(s, user)
             ctx["products"] = [p for p in products if p.status == "published" and not p.is_external]
@@ -99,6 +102,21 @@ async def session_action(request: Request, session_id: PathId, action: str, s: S
             elif action == "close-flash":
                 await flash.close_flash(s, number(data, "flash_id", lo=1, hi=MAX_ID) or 0, host=user,
                                         reason="host_closed")
+            elif action == "coupon":
+                await coupons.create_coupon(s, user, session_id, coupons.CouponTerms(
+                    amount_off=_yuan(data, "amount_off"), min_spend=_yuan(data, "min_spend"),
+                    total=number(data, "total", lo=1, hi=1_000_000) or 1,
+                    valid_until=utcnow() + timedelta(minutes=number(data, "valid_minutes", lo=1, hi=10_080) or 60),
+                    live_cart_only=data.get("live_cart_only") == "on"))
+            elif action == "push-coupon":
+                await coupons.push_coupon(s, user, number(data, "coupon_id", lo=1, hi=MAX_ID) or 0)
+            elif action == "lucky-bag":
+                await lucky_bags.create_lucky_bag(s, user, session_id, lucky_bags.BagTerms(
+                    sku_id=number(data, "sku_id", lo=1, hi=MAX_ID) or 0,
+                    prizes=number(data, "prizes", lo=1, hi=lucky_bags.MAX_PRIZES) or 1,
+                    condition=text(data, "condition", 20), keyword=text(data, "keyword", 40) or None,
+                    watch_minutes=number(data, "watch_minutes", lo=1, hi=600),
+                    ends_at=utcnow() + timedelta(minutes=number(data, "minutes", lo=1, hi=1440) or 5)))
             elif action == "end":
                 await sessions.end_session(s, user, session_id)
             else:
@@ -110,6 +128,16 @@ async def session_action(request: Request, session_id: PathId, action: str, s: S
 
 def _or(value: int | None, default: int) -> int:
     return default if value is None else value  # 0 is a real countdown: "open now"
+
+
+def _yuan(data: dict[str, str], name: str) -> int:
+    try:
+        value = parse_yuan(data.get(name, ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise DomainError("enter an amount in yuan, e.g. 10 or 9.90", code="invalid_request", status=422, field=name)
+    return value
 
 
 def _price(data: dict[str, str]) -> int:
@@ -131,17 +159,45 @@ async def _address(s: Session, user: MaybeUser) -> dict[str, str]:
     return dict(zip(("recipient", "phone", "address"), last or ("", "", ""), strict=True))
 
 
+async def _promotions(s: Session, session_id: int, user: User | None) -> dict[str, Any]:
+    """Coupons pushed in the room (with the viewer's claims) and its lucky bags, for the panel."""
+    now = utcnow()
+    pushed = [c for c in await coupons.session_coupons(s, session_id)
+              if c.status == "pushed" and c.valid_until > now]
+    claims = await coupons.my_claims(s, user.id, [c.id for c in pushed]) if user else {}
+    return {"coupons": pushed, "claims": claims, "bags": await lucky_bags.session_bags(s, session_id)}
+
+
 @router.get("/{session_id}")
 async def room_page(request: Request, session_id: PathId, s: Session, user: MaybeUser) -> Response:
-    return render(request, "live/room.html", user=user, room=await cart.room_view(s, session_id),
-                  server_now=utcnow(), address=await _address(s, user))
+    room = await cart.room_view(s, session_id)
+    if user is not None:
+        # Opening the room counts as being in it (see live/service/presence.py); the socket keeps it up.
+        await presence.touch_presence(s, room.session.id, user.id, utcnow())
+    return render(request, "live/room.html", user=user, room=room, server_now=utcnow(),
+                  address=await _address(s, user), **await _promotions(s, session_id, user))
 
 
 @router.get("/{session_id}/panel")
 async def room_panel(request: Request, session_id: PathId, s: Session, user: MaybeUser) -> Response:
-    """The pinned card, the live cart and the flash sales; refreshed when the room says they changed."""
+    """The pinned card, the live cart, flash sales, coupons and lucky bags; refreshed when the room says so."""
     return render(request, "live/_panel.html", user=user, room=await cart.room_view(s, session_id),
-                  server_now=utcnow(), address=await _address(s, user))
+                  server_now=utcnow(), address=await _address(s, user), **await _promotions(s, session_id, user))
+
+
+@router.post("/coupons/{coupon_id}/claim")
+async def claim_coupon(request: Request, coupon_id: PathId, s: Session, user: PageUser, data: Form) -> Response:
+    """领券 from the room page; a refusal is shown on the room page with its reason."""
+    coupon = await coupons.get_coupon(s, coupon_id)
+    try:
+        async with attempt(s):
+            await coupons.claim_coupon(s, user, coupon_id)
+    except DomainError as exc:
+        return render(request, "live/room.html", status_code=exc.status, user=user,
+                      room=await cart.room_view(s, coupon.session_id), server_now=utcnow(), error=exc.message,
+                      error_code=exc.code, address=await _address(s, user),
+                      **await _promotions(s, coupon.session_id, user))
+    return redirect(f"/live/{coupon.session_id}#room-panel")
 
 
 @router.post("/flash/{flash_id}/buy")
@@ -166,7 +222,8 @@ async def buy_flash(request: Request, flash_id: PathId, s: Session, user: PageUs
     except DomainError as exc:
         room = await cart.room_view(s, session.id)
         return render(request, "live/room.html", status_code=exc.status, user=user, room=room, server_now=utcnow(),
-                      error=exc.message, error_code=exc.code, address=address.__dict__)
+                      error=exc.message, error_code=exc.code, address=address.__dict__,
+                      **await _promotions(s, session.id, user))
     return redirect(result.pay_url)
 
 

@@ -1,4 +1,4 @@
-// The live room's product panel and the "3-2-1 上车" countdown.
+// The live room's product panel (with pushed coupons and lucky bags) and the "3-2-1 上车" countdown.
 // chat.js turns every system message of the room into a `laotie:room` DOM event; this module
 // refreshes the panel (pinned card, live cart, flash sales) when they change, shows the
 // countdown in step with the server clock, and keeps the units-left figure current.
@@ -45,6 +45,7 @@ document.addEventListener("laotie:room", (e) => {
     case "flash.scheduled": refreshPanel(); countdown(Date.parse(p.opens_at)); break;
     case "flash.sold_out": setLeft(p.flash_id, 0); break;
     case "live.pinned": case "live.cart_changed": case "flash.opened": case "flash.closed": refreshPanel(); break;
+    case "coupon.pushed": case "lucky_bag.started": case "lucky_bag.drawn": refreshPanel(); break;
     case "live.ended": location.reload(); break;
     default: break;
   }
