@@ -42,3 +42,4 @@ vendor=src/laotie/web/static/vendor
 mkdir -p "$vendor"
 cp node_modules/htmx.org/dist/htmx.min.js "$vendor/htmx.min.js"
 cp node_modules/hls.js/dist/hls.min.js "$vendor/hls.min.js"
+cp node_modules/echarts/dist/echarts.min.js "$vendor/echarts.min.js"

@@ -15,7 +15,7 @@ from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
 from laotie.live import repository
 from laotie.live.endpoints import rtmp_url
-from laotie.live.service import cart, coupons, flash, lucky_bags, presence, sessions
+from laotie.live.service import analytics, cart, coupons, flash, lucky_bags, presence, sessions
 from laotie.models import User, utcnow
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries
@@ -49,6 +49,9 @@ async def _console(request: Request, s: Session, user: PageUser, status_code: in
             ctx["skus"] = skus
         except DomainError:
             ctx["products"], ctx["skus"] = [], {}
+        if current.status == "live":
+            ctx["live_analytics"] = figures = await analytics.session_analytics(s, user, current.id)
+            ctx["live_chart"] = analytics.chart_data(figures)
     ctx["rtmp_url"] = rtmp_url(get_db(request).settings)
     return render(request, "live/console.html", status_code=status_code, **ctx)
 
@@ -56,6 +59,14 @@ async def _console(request: Request, s: Session, user: PageUser, status_code: in
 @router.get("/console")
 async def console(request: Request, s: Session, user: PageUser) -> Response:
     return await _console(request, s, user)
+
+
+@router.get("/console/{session_id}/analytics")
+async def console_analytics(request: Request, session_id: PathId, s: Session, user: PageUser) -> Response:
+    """The figures of one session: the fragment the console polls while live, or a page of its own."""
+    figures = await analytics.session_analytics(s, user, session_id)
+    template = "live/_analytics.html" if request.headers.get("hx-request") else "live/analytics.html"
+    return render(request, template, user=user, a=figures, chart=analytics.chart_data(figures))
 
 
 @router.post("/console/{action}")
