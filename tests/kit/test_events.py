@@ -73,3 +73,26 @@ async def test_domain_events_are_recorded_with_the_change(api: Api) -> None:
     assert pending == 0
     detail = (await api.call("GET", "/api/v1/products/1")).json()
     assert detail["sold_count"] == 1  # catalog counted the sale from order.paid
+
+
+async def test_an_event_no_handler_wants_is_stored_already_dispatched(settings: Settings) -> None:
+    db = Database.connect(settings)
+    bus = EventBus()
+    seen: list[str] = []
+
+    @bus.on("thing.placed", "test.live_only", when=lambda p: p["source"].startswith("live:"))
+    async def live_only(_s: Any, payload: dict[str, Any]) -> None:
+        seen.append(payload["source"])
+
+    dispatcher = Dispatcher(db, bus)
+    async with db.transaction() as s:
+        await record_event(s, "thing.placed", {"source": "direct"})
+        await record_event(s, "thing.placed", {"source": "live:7"})
+    async with db.transaction() as s:
+        rows = dict((await s.execute(select(OutboxEvent.id, OutboxEvent.dispatched_at)
+                                     .where(OutboxEvent.name == "thing.placed"))).all())
+    direct_id, live_id = sorted(rows)
+    assert rows[direct_id] is not None and rows[live_id] is None  # only the live one waits for dispatch
+    assert await dispatcher.drain() == 1
+    assert seen == ["live:7"]
+    await db.dispose()

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("laotie.events")
 
 Handler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+# Which events of a name a handler is for (e.g. only orders placed in a live room).
+Interest = Callable[[dict[str, Any]], bool]
 _INSERT_EVENT = insert(table_of(OutboxEvent))
 MAX_ATTEMPTS = 20
 
@@ -43,12 +45,12 @@ async def record_events(session: AsyncSession, events: list[tuple[str, dict[str,
     db = session.info.get("db")
     # Only a process whose dispatcher knows every handler may decide an event has none;
     # anywhere else (CLI seeding, scripts) events wait for a dispatcher, as always.
-    handlers = db.bus.handlers if db is not None and db.bus is not None else None
+    bus_ = db.bus if db is not None and db.bus is not None else None
     rows = []
     for name, payload in events:
         # An event nobody handles is kept as the record of what happened, already
         # dispatched: it costs no wake-up and no second transaction.
-        handled = handlers is None or name in handlers
+        handled = bus_ is None or bus_.wants(name, payload)
         rows.append({"name": name, "payload": payload, "created_at": now, "attempts": 0,
                      "dispatched_at": None if handled else now})
         if handled:
@@ -62,13 +64,24 @@ class EventBus:
     """Who handles which event; domains register their handlers at start-up."""
 
     handlers: dict[str, list[tuple[str, Handler]]] = field(default_factory=dict)
+    interests: dict[str, Interest] = field(default_factory=dict)  # by handler name
 
-    def on(self, event: str, name: str) -> Callable[[Handler], Handler]:
+    def on(self, event: str, name: str, when: Interest | None = None) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.handlers.setdefault(event, []).append((name, fn))
+            if when is not None:
+                self.interests[name] = when
             return fn
 
         return register
+
+    def for_event(self, event: str, payload: dict[str, Any]) -> list[tuple[str, Handler]]:
+        """The handlers that want this event."""
+        return [(name, fn) for name, fn in self.handlers.get(event, ())
+                if name not in self.interests or self.interests[name](payload)]
+
+    def wants(self, event: str, payload: dict[str, Any]) -> bool:
+        return bool(self.for_event(event, payload))
 
 
 class Dispatcher:
@@ -127,7 +140,7 @@ class Dispatcher:
 
     async def _dispatch_one(self, event_id: int, name: str, payload: dict[str, Any]) -> bool:
         error: str | None = None
-        for handler_name, fn in self.bus.handlers.get(name, []):
+        for handler_name, fn in self.bus.for_event(name, payload):
             try:
                 async with self.db.transaction() as s:
                     claimed = await s.execute(

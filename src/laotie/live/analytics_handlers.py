@@ -10,7 +10,12 @@ from laotie.kit.events import bus
 from laotie.live.service import analytics
 
 
-@bus.on("order.placed", "live.count_order")
+def _from_a_live_room(payload: dict[str, Any]) -> bool:
+    return str(payload.get("source", "")).startswith("live:")
+
+
+# Only orders placed in a live room: every other checkout records its event already dispatched.
+@bus.on("order.placed", "live.count_order", when=_from_a_live_room)
 async def count_live_order(s: AsyncSession, payload: dict[str, Any]) -> None:
     await analytics.record_order_placed(s, int(payload["order_id"]), payload.get("source"))
 
