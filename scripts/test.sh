@@ -10,4 +10,9 @@ if [ -z "${LAOTIE_TEST_POSTGRES_URL:-}" ] && { [ "${CI:-}" = "true" ] || pg_isre
 fi
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
-exec .venv/bin/python -m pytest -q "$@"
+.venv/bin/python -m pytest -q "$@"
+# The same suite again with PostgreSQL as every test's database (the browser and media tests
+# run their own servers and are not database-specific).
+if [ -n "${LAOTIE_TEST_POSTGRES_URL:-}" ]; then
+  LAOTIE_TEST_BACKEND=postgres .venv/bin/python -m pytest -q -m "not browser and not media" "$@"
+fi

@@ -51,7 +51,8 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
-@pytest.fixture(params=["sqlite"])
+# LAOTIE_TEST_BACKEND=postgres runs every single-database test on PostgreSQL instead.
+@pytest.fixture(params=[os.environ.get("LAOTIE_TEST_BACKEND", "sqlite")])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

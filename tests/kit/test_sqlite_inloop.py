@@ -7,10 +7,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from laotie.config import Settings
 from laotie.kit.db import Database
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # a SQLite driver, whatever the default
 
 
 async def test_waits_for_a_foreign_writer_and_keeps_the_loop_free(settings: Settings, tmp_path: Path) -> None:
