@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.models import (
@@ -93,3 +93,10 @@ async def existing_session_ids(s: AsyncSession, ids: Sequence[int]) -> set[int]:
 async def ended_since(s: AsyncSession, since: datetime) -> list[int]:
     stmt = select(LiveSession.id).where(LiveSession.status == "ended", LiveSession.ended_at >= since)
     return [int(i) for i in (await s.execute(stmt.order_by(LiveSession.id))).scalars()]
+
+
+async def likes_in_minutes(s: AsyncSession, session_id: int, first_minute: datetime, until: datetime) -> int:
+    """Likes in the minute rows that start in [first_minute, until): whole minutes, as flushed so far."""
+    stmt = select(func.coalesce(func.sum(LiveMinute.likes), 0)).where(
+        LiveMinute.session_id == session_id, LiveMinute.minute >= first_minute, LiveMinute.minute < until)
+    return int((await s.execute(stmt)).scalar_one())

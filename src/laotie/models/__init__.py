@@ -24,6 +24,7 @@ from laotie.models.order_line import OrderLine
 from laotie.models.outbox_event import OutboxEvent
 from laotie.models.payment import Payment
 from laotie.models.payment_refund import PaymentRefund
+from laotie.models.pk_contest import PkContest
 from laotie.models.product import Product
 from laotie.models.product_image import ProductImage
 from laotie.models.purchase_counter import PurchaseCounter
@@ -62,6 +63,7 @@ __all__ = [
     "OutboxEvent",
     "Payment",
     "PaymentRefund",
+    "PkContest",
     "Product",
     "ProductImage",
     "PurchaseCounter",

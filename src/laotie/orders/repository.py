@@ -150,3 +150,10 @@ async def paid_sales_by_product(s: AsyncSession, source: str, limit: int) -> lis
             .order_by(amount.desc(), OrderLine.product_id)
             .limit(limit))
     return [ProductSales(int(p), str(t), int(q), int(a)) for p, t, q, a in (await s.execute(stmt)).all()]
+
+
+async def paid_total_placed_between(s: AsyncSession, source: str, since: datetime, until: datetime) -> int:
+    """Total of the orders from one source placed in [since, until) and paid by now (refunds not deducted)."""
+    stmt = select(func.coalesce(func.sum(Order.total), 0)).where(
+        Order.source == source, Order.created_at >= since, Order.created_at < until, Order.paid_at.is_not(None))
+    return int((await s.execute(stmt)).scalar_one())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,3 +66,8 @@ async def order_origin(s: AsyncSession, order_id: int) -> Order | None:
 
 async def paid_sales_by_product(s: AsyncSession, source: str, limit: int = 5) -> list[repository.ProductSales]:
     return await repository.paid_sales_by_product(s, source, limit)
+
+
+async def paid_total_placed_between(s: AsyncSession, source: str, since: datetime, until: datetime) -> int:
+    """Paid sales of one source placed in a window: what a live PK contest scores as GMV."""
+    return await repository.paid_total_placed_between(s, source, since, until)
