@@ -157,3 +157,36 @@ class LuckyBagConditionUnsupported(DomainError):
 class LuckyBagInvalid(DomainError):
     code = "lucky_bag_invalid"
     status = 400
+
+
+class PkNotFound(NotFound):
+    code = "pk_not_found"
+
+
+class PkInvalid(DomainError):
+    code = "pk_invalid"
+    status = 400
+
+
+class AlreadyInPk(Conflict):
+    """A room takes part in one contest (or open challenge) at a time."""
+
+    code = "already_in_pk"
+
+
+class NotPkOpponent(Forbidden):
+    """Only the challenged host answers a challenge."""
+
+    code = "not_pk_opponent"
+
+
+class PkChallengeExpired(InvalidState):
+    code = "pk_challenge_expired"
+
+
+class PkNotPending(InvalidState):
+    code = "pk_not_pending"
+
+
+class PkOver(InvalidState):
+    code = "pk_over"

@@ -35,6 +35,34 @@ def _announcer(event: str, body: str) -> Any:
 for _event, _body in ROOM_EVENTS.items():
     bus.on(_event, f"live.announce:{_event}")(_announcer(_event, _body))
 
+# A PK concerns two rooms: each event is said in both.
+PK_EVENTS = {
+    "pk.started": "PK! The contest has started",
+    "pk.score": "",
+    "pk.finished": "The PK is over",
+    "pk.cancelled": "The PK was called off",
+}
+
+
+def _pk_announcer(event: str, body: str) -> Any:
+    async def handle(s: AsyncSession, payload: dict[str, Any]) -> None:
+        for session_id in (payload["challenger_session_id"], payload["opponent_session_id"]):
+            await room.announce(s, int(session_id), event, payload, body)
+
+    return handle
+
+
+for _event, _body in PK_EVENTS.items():
+    bus.on(_event, f"live.announce:{_event}")(_pk_announcer(_event, _body))
+
+
+@bus.on("live.ended", "live.pk_stream_ended")
+async def end_pk_with_stream(s: AsyncSession, payload: dict[str, Any]) -> None:
+    """A PK cannot outlive either stream: open challenges lapse, a running one ends now."""
+    from laotie.live.service import pk
+
+    await pk.stream_ended(s, int(payload["session_id"]))
+
 
 @bus.on("live.ended", "live.close_session_flashes")
 async def close_session_flashes(s: AsyncSession, payload: dict[str, Any]) -> None:
