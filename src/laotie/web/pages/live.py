@@ -15,7 +15,7 @@ from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
 from laotie.live import repository
 from laotie.live.endpoints import rtmp_url
-from laotie.live.service import analytics, cart, coupons, flash, lucky_bags, presence, sessions
+from laotie.live.service import analytics, cart, coupons, flash, lucky_bags, pk, presence, sessions
 from laotie.models import User, utcnow
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries
@@ -43,6 +43,8 @@ async def _console(request: Request, s: Session, user: PageUser, status_code: in
         ctx["room"] = await cart.room_view(s, current.id)
         ctx["coupons"] = await coupons.session_coupons(s, current.id)
         ctx["bags"] = await lucky_bags.session_bags(s, current.id)
+        ctx["pk_incoming"] = await pk.incoming_challenges(s, current.id, utcnow())
+        ctx["pk_contests"] = await pk.session_contests(s, current.id, limit=5)
         try:
             _, products, skus = await catalog.shop_products(s, user)
             ctx["products"] = [p for p in products if p.status == "published" and not p.is_external]
@@ -128,6 +130,13 @@ async def session_action(request: Request, session_id: PathId, action: str, s: S
                     condition=text(data, "condition", 20), keyword=text(data, "keyword", 40) or None,
                     watch_minutes=number(data, "watch_minutes", lo=1, hi=600),
                     ends_at=utcnow() + timedelta(minutes=number(data, "minutes", lo=1, hi=1440) or 5)))
+            elif action == "pk":
+                await pk.challenge_pk(s, user, session_id, number(data, "opponent_session_id", lo=1, hi=MAX_ID) or 0,
+                                      text(data, "metric", 10),
+                                      (number(data, "minutes", lo=1, hi=60) or 5) * 60)
+            elif action in ("pk-accept", "pk-decline", "pk-cancel"):
+                answer = {"pk-accept": pk.accept_pk, "pk-decline": pk.decline_pk, "pk-cancel": pk.cancel_pk}[action]
+                await answer(s, user, number(data, "pk_id", lo=1, hi=MAX_ID) or 0)
             elif action == "end":
                 await sessions.end_session(s, user, session_id)
             else:
@@ -176,7 +185,8 @@ async def _promotions(s: Session, session_id: int, user: User | None) -> dict[st
     pushed = [c for c in await coupons.session_coupons(s, session_id)
               if c.status == "pushed" and c.valid_until > now]
     claims = await coupons.my_claims(s, user.id, [c.id for c in pushed]) if user else {}
-    return {"coupons": pushed, "claims": claims, "bags": await lucky_bags.session_bags(s, session_id)}
+    return {"coupons": pushed, "claims": claims, "bags": await lucky_bags.session_bags(s, session_id),
+            "pk": await pk.latest_for_session(s, session_id)}
 
 
 @router.get("/{session_id}")
@@ -191,7 +201,7 @@ async def room_page(request: Request, session_id: PathId, s: Session, user: Mayb
 
 @router.get("/{session_id}/panel")
 async def room_panel(request: Request, session_id: PathId, s: Session, user: MaybeUser) -> Response:
-    """The pinned card, the live cart, flash sales, coupons and lucky bags; refreshed when the room says so."""
+    """The PK bar, pinned card, live cart, flash sales, coupons and lucky bags; refreshed when the room says so."""
     return render(request, "live/_panel.html", user=user, room=await cart.room_view(s, session_id),
                   server_now=utcnow(), address=await _address(s, user), **await _promotions(s, session_id, user))
 

@@ -1,4 +1,4 @@
-// The live room's product panel (with pushed coupons and lucky bags) and the "3-2-1 上车" countdown.
+// The live room's product panel (with the PK bar, pushed coupons and lucky bags) and the "3-2-1 上车" countdown.
 // chat.js turns every system message of the room into a `laotie:room` DOM event; this module
 // refreshes the panel (pinned card, live cart, flash sales) when they change, shows the
 // countdown in step with the server clock, and keeps the units-left figure current.
@@ -46,6 +46,8 @@ document.addEventListener("laotie:room", (e) => {
     case "flash.sold_out": setLeft(p.flash_id, 0); break;
     case "live.pinned": case "live.cart_changed": case "flash.opened": case "flash.closed": refreshPanel(); break;
     case "coupon.pushed": case "lucky_bag.started": case "lucky_bag.drawn": refreshPanel(); break;
+    // PK scores arrive a few times a minute at most, so re-rendering the panel each time is cheap.
+    case "pk.started": case "pk.score": case "pk.finished": case "pk.cancelled": refreshPanel(); break;
     case "live.ended": location.reload(); break;
     default: break;
   }
