@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -320,6 +320,21 @@ async def hide_message(s: AsyncSession, actor: User, message_id: int) -> ChatMes
     return message
 
 
+async def _restrict(s: AsyncSession, host_id: int, user_id: int, kind: str, by: int,
+                    until: datetime | None = None) -> RoomRestriction:
+    """The one row of this kind for this user in this host's rooms: created, or given a new end."""
+    existing = await repository.restrictions(s, host_id, user_id, (kind,))
+    if existing:
+        restriction = existing[0]
+        restriction.until, restriction.created_by = until, by
+    else:
+        restriction = RoomRestriction(host_id=host_id, user_id=user_id, kind=kind, until=until, created_by=by,
+                                      created_at=utcnow())
+        s.add(restriction)
+    await s.flush()
+    return restriction
+
+
 async def mute_user(s: AsyncSession, actor: User, session_id: int, user_id: int, minutes: int) -> RoomRestriction:
     """Silence a user in every room of this host for a while (禁言)."""
     if not 1 <= minutes <= MAX_MUTE_MINUTES:
@@ -327,15 +342,7 @@ async def mute_user(s: AsyncSession, actor: User, session_id: int, user_id: int,
     session = await moderated_session(s, actor, session_id)
     await _ensure_can_act_on(s, session, actor, user_id)
     until = utcnow() + timedelta(minutes=minutes)
-    existing = await repository.restrictions(s, session.host_id, user_id, ("mute",))
-    if existing:
-        restriction = existing[0]
-        restriction.until, restriction.created_by = until, actor.id
-    else:
-        restriction = RoomRestriction(host_id=session.host_id, user_id=user_id, kind="mute", until=until,
-                                      created_by=actor.id, created_at=utcnow())
-        s.add(restriction)
-    await s.flush()
+    restriction = await _restrict(s, session.host_id, user_id, "mute", actor.id, until=until)
     await record_event(s, "chat.user_muted", {"session_id": session.id, "host_id": session.host_id,
                                               "user_id": user_id, "until": until.isoformat(), "by": actor.id})
     return restriction
@@ -348,10 +355,7 @@ async def ban_user(s: AsyncSession, actor: User, session_id: int, user_id: int) 
     existing = await repository.restrictions(s, session.host_id, user_id, ("ban",))
     if existing:
         return existing[0]
-    restriction = RoomRestriction(host_id=session.host_id, user_id=user_id, kind="ban", until=None,
-                                  created_by=actor.id, created_at=utcnow())
-    s.add(restriction)
-    await s.flush()
+    restriction = await _restrict(s, session.host_id, user_id, "ban", actor.id)
     await record_event(s, "chat.user_banned", {"session_id": session.id, "host_id": session.host_id,
                                                "user_id": user_id, "by": actor.id})
     return restriction
@@ -380,10 +384,7 @@ async def appoint_moderator(s: AsyncSession, host: User, user_id: int) -> RoomRe
     existing = await repository.restrictions(s, host.id, user_id, ("moderator",))
     if existing:
         return existing[0]
-    restriction = RoomRestriction(host_id=host.id, user_id=user_id, kind="moderator", until=None,
-                                  created_by=host.id, created_at=utcnow())
-    s.add(restriction)
-    await s.flush()
+    restriction = await _restrict(s, host.id, user_id, "moderator", host.id)
     await record_event(s, "chat.moderator_appointed", {"host_id": host.id, "user_id": user_id})
     return restriction
 

@@ -25,17 +25,22 @@ ROOM_EVENTS = {
 }
 
 
+def _rooms(payload: dict[str, Any]) -> list[int]:
+    """The rooms an event is said in: its session, or both sides of a PK."""
+    if "challenger_session_id" in payload:
+        return [int(payload["challenger_session_id"]), int(payload["opponent_session_id"])]
+    return [int(payload["session_id"])]
+
+
 def _announcer(event: str, body: str) -> Any:
     async def handle(s: AsyncSession, payload: dict[str, Any]) -> None:
-        await room.announce(s, int(payload["session_id"]), event, payload, body)
+        for session_id in _rooms(payload):
+            await room.announce(s, session_id, event, payload, body)
 
     return handle
 
 
-for _event, _body in ROOM_EVENTS.items():
-    bus.on(_event, f"live.announce:{_event}")(_announcer(_event, _body))
-
-# A PK concerns two rooms: each event is said in both.
+# A PK concerns two rooms: each of its events is said in both.
 PK_EVENTS = {
     "pk.started": "PK! The contest has started",
     "pk.score": "",
@@ -43,17 +48,8 @@ PK_EVENTS = {
     "pk.cancelled": "The PK was called off",
 }
 
-
-def _pk_announcer(event: str, body: str) -> Any:
-    async def handle(s: AsyncSession, payload: dict[str, Any]) -> None:
-        for session_id in (payload["challenger_session_id"], payload["opponent_session_id"]):
-            await room.announce(s, int(session_id), event, payload, body)
-
-    return handle
-
-
-for _event, _body in PK_EVENTS.items():
-    bus.on(_event, f"live.announce:{_event}")(_pk_announcer(_event, _body))
+for _event, _body in {**ROOM_EVENTS, **PK_EVENTS}.items():
+    bus.on(_event, f"live.announce:{_event}")(_announcer(_event, _body))
 
 
 @bus.on("live.ended", "live.pk_stream_ended")

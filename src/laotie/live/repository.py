@@ -39,10 +39,13 @@ async def session_by_playback(s: AsyncSession, name: str) -> LiveSession | None:
     return (await s.execute(select(LiveSession).where(LiveSession.playback_name == name))).scalar_one_or_none()
 
 
-async def sessions(s: AsyncSession, status: str | None, limit: int = 50) -> Sequence[LiveSession]:
+async def sessions(s: AsyncSession, status: str | None, limit: int = 50,
+                   host_id: int | None = None) -> Sequence[LiveSession]:
     stmt = select(LiveSession)
     if status:
         stmt = stmt.where(LiveSession.status == status)
+    if host_id is not None:
+        stmt = stmt.where(LiveSession.host_id == host_id)
     return (await s.execute(stmt.order_by(LiveSession.id.desc()).limit(limit))).scalars().all()
 
 

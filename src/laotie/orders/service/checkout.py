@@ -114,7 +114,9 @@ def _merge(lines: list[LineRequest]) -> list[LineRequest]:
     for line in lines:
         key = (line.sku_id, line.flash_id, line.unit_price, line.stock_held)
         qty[key] = qty.get(key, 0) + line.quantity
-    return [LineRequest(sku, q, flash, price, held) for (sku, flash, price, held), q in sorted(qty.items(), key=str)]
+    # Numeric SKU order: the stock rows are then locked in the same order by every checkout.
+    ordered = sorted(qty.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2] or 0, kv[0][3]))
+    return [LineRequest(sku, q, flash, price, held) for (sku, flash, price, held), q in ordered]
 
 
 def _request_hash(lines: list[LineRequest], address: Address, source: str, discount: Discount | None) -> str:

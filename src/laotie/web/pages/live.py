@@ -36,7 +36,7 @@ async def live_now(request: Request, s: Session, user: MaybeUser) -> Response:
 
 async def _console(request: Request, s: Session, user: PageUser, status_code: int = 200, **extra: object) -> Response:
     sessions.ensure_host(user)
-    mine = [x for x in await repository.sessions(s, None, limit=200) if x.host_id == user.id][:20]
+    mine = await repository.sessions(s, None, limit=20, host_id=user.id)
     current = next((x for x in mine if x.status in ("live", "scheduled")), None)
     ctx: dict[str, object] = {"user": user, "mine": mine, "current": current, **extra}
     if current is not None:
