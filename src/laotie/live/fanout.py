@@ -290,6 +290,10 @@ class RoomFanout:
             except Exception:
                 log.exception("chat stats sync failed in room %s", self.session_id)
             else:
+                # Store a new peak before announcing the count, so whoever sees it can also read it back.
+                if stats.viewers > peak:
+                    peak = stats.viewers
+                    await self.owner.record_peak(self.session_id, peak)
                 now = (stats.viewers, stats.likes)
                 if now != last or self.skipped:
                     self.stats = room.encode({"type": "stats", "viewers": stats.viewers, "likes": stats.likes,
@@ -297,9 +301,6 @@ class RoomFanout:
                     self.skipped, last = 0, now
                 # The room's total across processes: every process may sample it, the minute keeps the max.
                 meter.sample_viewers(self.session_id, stats.viewers)
-                if stats.viewers > peak:
-                    peak = stats.viewers
-                    await self.owner.record_peak(self.session_id, peak)
             await asyncio.sleep(settings.chat_stats_seconds)
 
 
