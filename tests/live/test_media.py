@@ -162,3 +162,9 @@ async def test_cut_with_a_hung_media_plane_is_retried(tmp_path: Path, migrated_s
         assert event.last_error is not None and event.last_error.startswith("media.drop_publisher")
         delivered = await _delivered(api, event)
         assert "live.announce:live.ended" in delivered and "media.drop_publisher" not in delivered
+
+
+async def test_playlists_are_404_before_the_media_plane_has_run(api) -> None:
+    assert not (api.db.settings.media_prefix / "hls").exists()
+    r = await api.client.get("/hls/nothing-yet.m3u8")
+    assert r.status_code == 404

@@ -366,6 +366,11 @@ class HlsFiles(StaticFiles):
 
     TYPES: ClassVar[dict[str, str]] = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t"}
 
+    async def check_config(self) -> None:
+        """Until the media plane has written its folder there is simply nothing to play: 404, not 500."""
+        if self.directory is not None and Path(self.directory).is_dir():
+            await super().check_config()
+
     def file_response(self, full_path: PathLike, stat_result: os.stat_result, scope: Scope,
                       status_code: int = 200) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
