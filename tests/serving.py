@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import os
 import socket
+import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -75,3 +77,23 @@ async def stop_process(proc: asyncio.subprocess.Process, grace: float = 10) -> N
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def serve(tmp: Path, url: str, **env: str) -> AsyncIterator[str]:
+    """laotie under uvicorn in a subprocess on a free port; yields its base URL, prints its log after."""
+    port = free_port()
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "uvicorn", "laotie.app:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(port),
+            env=server_env(tmp, url, **env), cwd=tmp, stdout=out, stderr=out,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_healthy(base, proc, log)
+        yield base
+    finally:
+        await stop_process(proc)
+        print(f"--- server log ({log}) ---\n{tail(log)}")

@@ -31,6 +31,7 @@ def _register_domains() -> None:
     import laotie.live.analytics_tasks
     import laotie.live.handlers
     import laotie.live.media_handlers
+    import laotie.live.service.gifts
     import laotie.live.tasks
     import laotie.orders.handlers
     import laotie.orders.tasks  # noqa: F401
@@ -85,12 +86,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.identity.endpoints import router as identity_router
     from laotie.live.chat_endpoints import router as chat_router
     from laotie.live.endpoints import router as live_router
+    from laotie.live.gift_endpoints import router as gift_router
     from laotie.live.media import HlsFiles
     from laotie.live.media_endpoints import router as media_hooks_router
     from laotie.orders.endpoints import router as orders_router
     from laotie.web import install_pages
 
-    for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router):
+    for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router,
+                   gift_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     live_cut_cooldown_minutes: int = Field(30, ge=0)
     # The RTMP address streamers are told to use; defaults to rtmp://<rtmp_bind>:<rtmp_port>/live.
     rtmp_public_url: str = ""
+    # Gifts (打赏): coins (快币) are bought through the gateway, so many fen each (10 = ¥1 buys 10 coins);
+    # of a gift's value the creator's share is this many basis points, the platform keeps the rest.
+    coin_value_fen: int = Field(10, ge=1, le=10_000)
+    gift_creator_share_bps: int = Field(5000, ge=0, le=10_000)
 
     # Live chat (live/chat.py, live/fanout.py). Lists come from the environment as JSON,
     # e.g. LAOTIE_CHAT_BLOCKED_WORDS='["加微信", "vx"]'.

@@ -23,7 +23,8 @@ async def test_entries_balance_and_post_once(api: Api) -> None:
         report = await ledger.check(s)
         assert report.ok and report.entries == 1 and report.postings == 3
         assert (await ledger.shop_balances(s, 1)).pending == 950
-        assert await ledger.platform_balances(s) == {"gateway_clearing": 1000, "commission_revenue": 50}
+        assert await ledger.platform_balances(s) == {"gateway_clearing": 1000, "commission_revenue": 50,
+                                                     "gift_revenue": 0}
 
 
 async def test_check_finds_drift(api: Api) -> None:

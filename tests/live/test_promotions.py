@@ -120,7 +120,7 @@ async def test_coupon_at_checkout_ledger_and_give_back(api: Api) -> None:
         assert (await s.get(Sku, room.sku_id)).stock == 48
     # The merchant funds the coupon: owed 18800 − 940; the platform earns 940 on 18800 received.
     assert (balances.pending, balances.available) == (17860, 0)
-    assert platform == {"gateway_clearing": 18800, "commission_revenue": 940}
+    assert platform == {"gateway_clearing": 18800, "commission_revenue": 940, "gift_revenue": 0}
     assert await api.ledger_ok()
 
 

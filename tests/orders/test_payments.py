@@ -107,7 +107,7 @@ async def test_late_callback_after_cancel_refunds(api: Api) -> None:
         assert [(x.order_id, x.amount, x.reason) for x in refunds] == [(order_id, 5000, "paid_after_cancel")]
         # money in and straight back out: the gateway clearing account nets to zero
         got = await ledger.platform_balances(s)
-        assert got == {"gateway_clearing": 0, "commission_revenue": 0}
+        assert got == {"gateway_clearing": 0, "commission_revenue": 0, "gift_revenue": 0}
         assert (await ledger.check(s)).ok
     balances = (await api.call("GET", "/api/v1/shops/mine/balances", merchant, expect=200)).json()
     assert (balances["pending"], balances["available"]) == (0, 0)

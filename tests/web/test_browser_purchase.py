@@ -11,9 +11,7 @@ app: everything the browser sees went over HTTP.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +25,7 @@ from laotie.identity import service as identity
 from laotie.kit.db import Database
 from laotie.kit.migrate import upgrade_async
 from laotie.kit.money import rate_of, yuan
-from tests.serving import CHROMIUM, CHROMIUM_ARGS, free_port, require, server_env, stop_process, tail, wait_healthy
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, require, serve
 
 pytestmark = pytest.mark.browser
 
@@ -84,21 +82,8 @@ async def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
                         jobs_enabled=False)
     product_id, sku_id = await _seed(settings)
 
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "uvicorn", "laotie.app:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port),
-            env=server_env(tmp_path, url), cwd=tmp_path, stdout=out, stderr=out,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        await wait_healthy(base, proc, log)
-        yield Server(base, sku_id, product_id, log)
-    finally:
-        await stop_process(proc)
-        print(f"--- server log ({log}) ---\n{tail(log)}")
+    async with serve(tmp_path, url) as base:
+        yield Server(base, sku_id, product_id, tmp_path / "server.log")
 
 
 async def test_register_buy_pay_ship_confirm_payout(server: Server, tmp_path: Path) -> None:

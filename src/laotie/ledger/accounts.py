@@ -9,6 +9,7 @@ ASSET, LIABILITY, REVENUE = "asset", "liability", "revenue"
 
 GATEWAY_CLEARING = ("platform:gateway_clearing", ASSET)
 COMMISSION_REVENUE = ("platform:commission_revenue", REVENUE)
+GIFT_REVENUE = ("platform:gift_revenue", REVENUE)
 
 
 def shop_pending(shop_id: int) -> tuple[str, str]:
@@ -23,3 +24,13 @@ def shop_available(shop_id: int) -> tuple[str, str]:
 
 def buyer_refund_payable(buyer_id: int) -> tuple[str, str]:
     return (f"buyer:{buyer_id}:refund_payable", LIABILITY)
+
+
+def user_coins(user_id: int) -> tuple[str, str]:
+    """Coins a viewer bought and has not spent yet, at their purchase value (快币)."""
+    return (f"user:{user_id}:coins", LIABILITY)
+
+
+def creator_gift_earnings(user_id: int) -> tuple[str, str]:
+    """A creator's share of the gifts sent in their rooms (音浪收益)."""
+    return (f"creator:{user_id}:gift_earnings", LIABILITY)

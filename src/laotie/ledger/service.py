@@ -83,6 +83,29 @@ async def record_unmatched_payment_refunded(
     ], memo=memo)
 
 
+async def record_coins_bought(s: AsyncSession, *, purchase_id: int, user_id: int, amount: int) -> None:
+    """A viewer's money arrives for coins: the platform owes them that value in coins until spent."""
+    await post_entry(s, "coins.bought", f"coins:{purchase_id}", [
+        (acct.GATEWAY_CLEARING, amount),
+        (acct.user_coins(user_id), -amount),
+    ], memo=f"coin purchase {purchase_id}")
+
+
+async def record_gift_sent(s: AsyncSession, *, gift_send_id: int, sender_id: int, host_id: int,
+                           creator_share: int, platform_share: int) -> None:
+    """Coins spent on a gift: the creator earns their share, the platform the rest."""
+    await post_entry(s, "gift.sent", f"gift:{gift_send_id}", [
+        (acct.user_coins(sender_id), creator_share + platform_share),
+        (acct.creator_gift_earnings(host_id), -creator_share),
+        (acct.GIFT_REVENUE, -platform_share),
+    ], memo=f"gift {gift_send_id}")
+
+
+async def creator_gift_earnings(s: AsyncSession, user_id: int) -> int:
+    code = acct.creator_gift_earnings(user_id)[0]
+    return -(await repository.balances(s, [code])).get(code, 0)
+
+
 @dataclass
 class ShopBalances:
     pending: int
@@ -97,9 +120,10 @@ async def shop_balances(s: AsyncSession, shop_id: int) -> ShopBalances:
 
 
 async def platform_balances(s: AsyncSession) -> dict[str, int]:
-    codes = [acct.GATEWAY_CLEARING[0], acct.COMMISSION_REVENUE[0]]
+    codes = [acct.GATEWAY_CLEARING[0], acct.COMMISSION_REVENUE[0], acct.GIFT_REVENUE[0]]
     got = await repository.balances(s, codes)
-    return {"gateway_clearing": got.get(codes[0], 0), "commission_revenue": -got.get(codes[1], 0)}
+    return {"gateway_clearing": got.get(codes[0], 0), "commission_revenue": -got.get(codes[1], 0),
+            "gift_revenue": -got.get(codes[2], 0)}
 
 
 @dataclass

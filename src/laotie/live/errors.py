@@ -190,3 +190,20 @@ class PkNotPending(InvalidState):
 
 class PkOver(InvalidState):
     code = "pk_over"
+
+
+class UnknownGift(DomainError):
+    code = "unknown_gift"
+    status = 422
+
+
+class InsufficientCoins(Conflict):
+    code = "insufficient_coins"
+
+
+class OwnRoomGift(Forbidden):
+    code = "own_room_gift"
+
+
+class CoinPurchaseNotFound(NotFound):
+    code = "coin_purchase_not_found"

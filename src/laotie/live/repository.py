@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laotie.models import (
     ChatMessage,
     FlashListing,
+    GiftSend,
     LiveCartItem,
     LiveMinute,
     LiveSession,
@@ -103,3 +104,22 @@ async def likes_in_minutes(s: AsyncSession, session_id: int, first_minute: datet
     stmt = select(func.coalesce(func.sum(LiveMinute.likes), 0)).where(
         LiveMinute.session_id == session_id, LiveMinute.minute >= first_minute, LiveMinute.minute < until)
     return int((await s.execute(stmt)).scalar_one())
+
+
+async def gift_ranking(s: AsyncSession, session_id: int, limit: int) -> list[tuple[int, str, int]]:
+    """The room's top senders by coins (打榜): ties go to whoever reached the sum first."""
+    total = func.sum(GiftSend.coins)
+    rows = await s.execute(
+        select(GiftSend.sender_id, User.display_name, total)
+        .join(User, User.id == GiftSend.sender_id)
+        .where(GiftSend.session_id == session_id)
+        .group_by(GiftSend.sender_id, User.display_name)
+        .order_by(total.desc(), func.max(GiftSend.id))
+        .limit(limit)
+    )
+    return [(int(uid), str(name), int(coins)) for uid, name, coins in rows.all()]
+
+
+async def gift_total(s: AsyncSession, session_id: int) -> int:
+    got = await s.execute(select(func.coalesce(func.sum(GiftSend.coins), 0)).where(GiftSend.session_id == session_id))
+    return int(got.scalar_one())

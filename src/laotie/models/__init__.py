@@ -5,10 +5,13 @@ from laotie.models.base import Base, utcnow
 from laotie.models.cart_item import CartItem
 from laotie.models.category import Category
 from laotie.models.chat_message import ChatMessage
+from laotie.models.coin_purchase import CoinPurchase
+from laotie.models.coin_wallet import CoinWallet
 from laotie.models.coupon_claim import CouponClaim
 from laotie.models.event_delivery import EventDelivery
 from laotie.models.flash_listing import FlashListing
 from laotie.models.flash_purchase import FlashPurchase
+from laotie.models.gift_send import GiftSend
 from laotie.models.idempotency_key import IdempotencyKey
 from laotie.models.journal_entry import JournalEntry
 from laotie.models.journal_posting import JournalPosting
@@ -44,10 +47,13 @@ __all__ = [
     "CartItem",
     "Category",
     "ChatMessage",
+    "CoinPurchase",
+    "CoinWallet",
     "CouponClaim",
     "EventDelivery",
     "FlashListing",
     "FlashPurchase",
+    "GiftSend",
     "IdempotencyKey",
     "JournalEntry",
     "JournalPosting",

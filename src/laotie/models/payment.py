@@ -17,6 +17,8 @@ class Payment(IdMixin, CreatedMixin, Base):
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     gateway: Mapped[str] = mapped_column(String(20), nullable=False)
+    # What the money buys: "orders" (a checkout) or another product such as "coins".
+    purpose: Mapped[str] = mapped_column(String(20), nullable=False, default="orders", server_default="orders")
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
     gateway_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ payment arriving after its order was cancelled is refunded, not resurrected.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,30 @@ from laotie.models import Order, Payment, PaymentRefund, User, utcnow
 from laotie.orders import repository
 from laotie.orders.errors import AmountMismatch, NotYourOrder, PaymentNotFound, WrongOrderState
 from laotie.orders.gateway import Notification, PaymentGateway, gateway_for
+
+# A payment for something other than orders (coins, a deposit) is delivered by the domain that
+# sold it: that domain registers its purpose here, and its settler runs in the same transaction
+# that marks the payment succeeded, so money received and goods delivered are one fact.
+Settler = Callable[[AsyncSession, Payment], Awaitable[None]]
+SETTLERS: dict[str, Settler] = {}
+# Where the buyer goes after paying, by purpose: "{payment_id}" is filled in.
+RETURN_PAGES: dict[str, str] = {}
+
+
+def register_purpose(purpose: str, settle: Settler, return_page: str) -> None:
+    SETTLERS[purpose] = settle
+    RETURN_PAGES[purpose] = return_page
+
+
+async def open_payment(s: AsyncSession, settings: Settings, buyer_id: int, amount: int, purpose: str) -> Payment:
+    """A pending payment for a registered purpose; the buyer pays it at the gateway's pay URL."""
+    if purpose not in SETTLERS:
+        raise ValueError(f"no settler registered for payments of purpose {purpose!r}")
+    payment = Payment(buyer_id=buyer_id, amount=amount, currency=settings.currency,
+                      gateway=gateway_for(settings).name, purpose=purpose)
+    s.add(payment)
+    await s.flush()
+    return payment
 
 
 @dataclass(frozen=True)
@@ -68,6 +93,10 @@ async def _apply_success(s: AsyncSession, gateway: PaymentGateway, payment: Paym
         await _refund(s, gateway, payment, None, payment.amount, "duplicate_charge", note.gateway_ref)
         return NotificationOutcome(payment.id, "refunded_duplicate", [], [])
 
+    if payment.purpose != "orders":
+        await SETTLERS[payment.purpose](s, payment)
+        await record_event(s, "payment.succeeded", {"payment_id": payment.id, "purpose": payment.purpose})
+        return NotificationOutcome(payment.id, "paid", [], [])
     paid_ids = await _mark_orders_paid(s, payment, now)
     refunded = []
     for order in await repository.orders_of_payment(s, payment.id):

@@ -123,9 +123,12 @@ async def sandbox_pay_page(request: Request, payment_id: PathId, s: Session, use
 async def sandbox_pay(request: Request, payment_id: PathId, s: Session, user: PageUser, data: Form) -> Response:
     approve = data.get("decision") == "approve"
     await payment.sandbox_decide(s, get_db(request).settings, user, payment_id, approve)
-    orders = await queries.payment_orders(s, payment_id)
     if not approve:
         return redirect(f"/sandbox/pay/{payment_id}?declined=1")
+    pay = await payment.payment_for_buyer(s, user, payment_id)
+    if pay.purpose in payment.RETURN_PAGES:
+        return redirect(payment.RETURN_PAGES[pay.purpose].format(payment_id=payment_id))
+    orders = await queries.payment_orders(s, payment_id)
     # The gateway's callback lands just after this; the order page waits for it.
     return redirect(f"/orders/{orders[0].id}?paying=1" if len(orders) == 1 else "/orders")
 

@@ -13,9 +13,11 @@ from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
 from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
+from laotie.ledger import service as ledger
 from laotie.live import repository
 from laotie.live.endpoints import rtmp_url
-from laotie.live.service import analytics, cart, coupons, flash, lucky_bags, pk, presence, sessions
+from laotie.live.handlers import GIFT_RANKING_SHOWN
+from laotie.live.service import analytics, cart, coupons, flash, gifts, lucky_bags, pk, presence, sessions
 from laotie.models import User, utcnow
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries
@@ -45,6 +47,8 @@ async def _console(request: Request, s: Session, user: PageUser, status_code: in
         ctx["bags"] = await lucky_bags.session_bags(s, current.id)
         ctx["pk_incoming"] = await pk.incoming_challenges(s, current.id, utcnow())
         ctx["pk_contests"] = await pk.session_contests(s, current.id, limit=5)
+        ctx["gift_total"], ctx["gift_ranking"] = await gifts.gift_ranking(s, current.id)
+        ctx["gift_earnings"] = await ledger.creator_gift_earnings(s, user.id)
         try:
             _, products, skus = await catalog.shop_products(s, user)
             ctx["products"] = [p for p in products if p.status == "published" and not p.is_external]
@@ -180,13 +184,16 @@ async def _address(s: Session, user: MaybeUser) -> dict[str, str]:
 
 
 async def _promotions(s: Session, session_id: int, user: User | None) -> dict[str, Any]:
-    """Coupons pushed in the room (with the viewer's claims) and its lucky bags, for the panel."""
+    """Coupons pushed in the room (with the viewer's claims), its lucky bags, PK and gift ranking."""
     now = utcnow()
     pushed = [c for c in await coupons.session_coupons(s, session_id)
               if c.status == "pushed" and c.valid_until > now]
     claims = await coupons.my_claims(s, user.id, [c.id for c in pushed]) if user else {}
+    gift_total, ranking = await gifts.gift_ranking(s, session_id, limit=GIFT_RANKING_SHOWN)
     return {"coupons": pushed, "claims": claims, "bags": await lucky_bags.session_bags(s, session_id),
-            "pk": await pk.latest_for_session(s, session_id)}
+            "pk": await pk.latest_for_session(s, session_id), "gifts": list(gifts.GIFTS.values()),
+            "gift_total": gift_total, "gift_ranking": ranking,
+            "coin_balance": await gifts.coin_balance(s, user.id) if user else 0}
 
 
 @router.get("/{session_id}")

@@ -37,6 +37,33 @@ function setLeft(flashId, left) {
   }
 }
 
+// The ranking travels on each gift announcement, so every viewer's 打榜 strip is current without asking.
+function showRanking(total, ranking) {
+  const card = document.getElementById("gift-ranking");
+  if (!card || !Array.isArray(ranking)) return;
+  const sum = card.querySelector("[data-gift-total]");
+  if (sum) sum.textContent = String(total);
+  const list = card.querySelector("[data-ranking]");
+  if (!list) return;
+  list.replaceChildren(...ranking.map((r) => {
+    const li = document.createElement("li");
+    li.dataset.user = String(r.user_id);
+    const coins = document.createElement("span");
+    coins.className = "muted";
+    coins.textContent = String(r.coins);
+    li.append(`${r.name} `, coins);
+    return li;
+  }));
+}
+
+// After a gift is sent from the sheet, every balance on the page shows what is left.
+document.addEventListener("htmx:afterSwap", (e) => {
+  if (e.target?.id !== "gift-result") return;
+  const left = e.target.querySelector("[data-balance]")?.textContent;
+  if (left === undefined) return;
+  for (const el of document.querySelectorAll("#gift-sheet summary [data-balance]")) el.textContent = left;
+});
+
 document.addEventListener("laotie:room", (e) => {
   const m = e.detail || {};
   const p = m.payload || {};
@@ -48,6 +75,7 @@ document.addEventListener("laotie:room", (e) => {
     case "coupon.pushed": case "lucky_bag.started": case "lucky_bag.drawn": refreshPanel(); break;
     // PK scores arrive a few times a minute at most, so re-rendering the panel each time is cheap.
     case "pk.started": case "pk.score": case "pk.finished": case "pk.cancelled": refreshPanel(); break;
+    case "gift.sent": showRanking(p.total_coins, p.ranking); break;
     case "live.ended": location.reload(); break;
     default: break;
   }

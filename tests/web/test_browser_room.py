@@ -1,0 +1,127 @@
+"""The live room in a real browser at phone width: chat, buying coins, sending a gift, the ranking live.
+
+The server runs under uvicorn in a subprocess; the room's stream was started through the
+services (the media plane has its own end-to-end test), and everything the viewer does
+goes over HTTP and the room's WebSocket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright, expect
+
+from laotie.catalog import service as catalog
+from laotie.config import Settings
+from laotie.identity import service as identity
+from laotie.kit.db import Database
+from laotie.kit.migrate import upgrade_async
+from laotie.live.service import cart, sessions
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, require, serve
+
+pytestmark = pytest.mark.browser
+
+VIEWER, PASSWORD = "gift_fan", "password123"
+TIMEOUT_MS = 10_000
+
+
+@dataclass
+class Room:
+    url: str
+    session_id: int
+
+
+async def _seed(settings: Settings) -> int:
+    """A merchant live with one product in the cart, and a viewer account → the session id."""
+    db = Database.connect(settings)
+    try:
+        async with db.transaction() as s:
+            operator = await identity.register_user(s, settings, username="operator", password=PASSWORD,
+                                                    roles={"operator"}, self_serve=False)
+            category = await catalog.create_category(s, operator, name="Tea 茶", commission_bps=500)
+            host = await identity.register_user(s, settings, username="tea_host", password=PASSWORD,
+                                                roles={"merchant"}, self_serve=False)
+            await catalog.open_shop(s, host, name="Anxi tea garden", description="Oolong from the hills.")
+            product = await catalog.create_product(s, host, catalog.ProductDraft(
+                title="Tieguanyin 250g", category_id=category.id, description="Spring picking.",
+                skus=[catalog.SkuDraft(price=6800, stock=50, attributes={"size": "250g"})]))
+            await catalog.publish_product(s, host, product.id)
+            await identity.register_user(s, settings, username=VIEWER, password=PASSWORD,
+                                         roles={"consumer"}, self_serve=False)
+            session = await sessions.authorize_publish(s, await sessions.rotate_stream_key(s, host))
+            await cart.add_to_live_cart(s, host, session.id, product.id)
+            return session.id
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Room]:
+    require(CHROMIUM.is_file(), f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    monkeypatch.setenv("LAOTIE_CONFIG", str(tmp_path / "absent.toml"))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
+    await upgrade_async(url)
+    session_id = await _seed(Settings(database_url=url, data_dir=tmp_path, media_dir=tmp_path / "media",
+                                      secret_key="test", argon2_time_cost=1, argon2_memory_kib=64,
+                                      jobs_enabled=False))
+    async with serve(tmp_path, url) as base:
+        yield Room(base, session_id)
+
+
+async def test_chat_top_up_and_gift_in_the_room(room: Room) -> None:
+    errors: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            ctx = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                            base_url=room.url, locale="zh-CN")
+            ctx.set_default_timeout(TIMEOUT_MS)
+            page = await ctx.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("response", lambda r: r.status >= 500 and errors.append(f"{r.status} {r.url}"))
+
+            await page.goto("/login")
+            await page.fill("#username", VIEWER)
+            await page.fill("#password", PASSWORD)
+            await page.get_by_role("button", name="Sign in").click()
+            await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+            # Top up: a pack, the sandbox gateway, back to the wallet as the coins arrive.
+            await page.goto("/coins")
+            await expect(page.locator("#coin-balance")).to_have_text("0 coins")
+            await page.locator('[data-pack="60"]').click()
+            await expect(page.get_by_role("heading", name="Pay ¥6.00")).to_be_visible()
+            await page.get_by_role("button", name="Approve payment").click()
+            await expect(page.locator('#coin-purchase[data-status="credited"]')).to_be_visible()
+            await expect(page.locator("#coin-purchase [data-balance]")).to_have_text("60")
+
+            # The room: chat, then a gift from the sheet; the video element does not reload.
+            await page.goto(f"/live/{room.session_id}")
+            await expect(page.locator("#gift-ranking [data-empty]")).to_be_visible()
+            await page.fill("#chat-form input[name=body]", "老铁们好")
+            await page.locator("#chat-form button").click()
+            await expect(page.locator("#chat-list")).to_contain_text("老铁们好")
+            await page.evaluate("document.getElementById('live-video').dataset.marker = 'same-element'")
+            await page.locator("#gift-sheet summary").click()
+            await page.locator('[data-gift="kiss"]').click()
+            await expect(page.locator("#gift-result")).to_contain_text("Sent 💋 么么哒 ×1")
+            await expect(page.locator("#gift-sheet summary [data-balance]")).to_have_text("8")
+            # The ranking and the chat line arrive over the room's socket, as for every viewer.
+            await expect(page.locator("#gift-ranking [data-ranking] li").first).to_contain_text(VIEWER)
+            await expect(page.locator("#gift-ranking [data-gift-total]")).to_have_text("52")
+            await expect(page.locator("#chat-list")).to_contain_text("sent 💋 么么哒 ×1")
+            assert await page.evaluate("document.getElementById('live-video').dataset.marker") == "same-element"
+
+            # Not enough coins left: the refusal is shown in the sheet with the way to top up.
+            await page.locator('[data-gift="kiss"]').click()
+            await expect(page.locator("#gift-result [data-code=insufficient_coins]")).to_be_visible()
+            await expect(page.locator("#gift-result a[href='/coins']")).to_be_visible()
+
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"the room is wider than the phone: {width}px"
+        finally:
+            await browser.close()
+    assert errors == []
