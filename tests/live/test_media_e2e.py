@@ -243,25 +243,28 @@ async def test_publish_watch_end_and_cut(plane: Plane) -> None:
 
 
 async def _watch(p: Plane, session_id: int) -> None:
-    """Open the watch page in Chromium at phone width; the video must be playing, time advancing."""
+    """Open the room page and the bare watch page in Chromium at phone width: the video plays, time advances."""
     errors: list[str] = []
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(f"{p.base}/live/{session_id}/watch")
-            current = "document.getElementById('live-video').currentTime"
-            await page.wait_for_function(f"{current} > 1.0", timeout=15_000)
-            first = await page.evaluate(current)
-            await page.wait_for_function(f"{current} > {first} + 0.5", timeout=5_000)
-            state = await page.evaluate(
-                "(() => { const v = document.getElementById('live-video');"
-                " return {engine: v.dataset.engine, muted: v.muted, width: v.videoWidth,"
-                " status: document.getElementById('live-video-status').dataset.state}; })()")
-            # hls.js over Media Source Extensions; Debian's Chromium decodes H.264 and AAC.
-            assert state == {"engine": "hls.js", "muted": True, "width": 320, "status": "playing"}
-            await page.screenshot(path=str(p.tmp / "watch.png"))
+            for path, shot in ((f"/live/{session_id}", "room.png"), (f"/live/{session_id}/watch", "watch.png")):
+                page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                              has_touch=True)
+                page.on("pageerror", lambda exc: errors.append(str(exc)))
+                await page.goto(f"{p.base}{path}")
+                current = "document.getElementById('live-video').currentTime"
+                await page.wait_for_function(f"{current} > 1.0", timeout=15_000)
+                first = await page.evaluate(current)
+                await page.wait_for_function(f"{current} > {first} + 0.5", timeout=5_000)
+                state = await page.evaluate(
+                    "(() => { const v = document.getElementById('live-video');"
+                    " return {engine: v.dataset.engine, muted: v.muted, width: v.videoWidth,"
+                    " status: document.getElementById('live-video-status').dataset.state}; })()")
+                # hls.js over Media Source Extensions; Debian's Chromium decodes H.264 and AAC.
+                assert state == {"engine": "hls.js", "muted": True, "width": 320, "status": "playing"}, path
+                await page.screenshot(path=str(p.tmp / shot))
+                await page.close()
         finally:
             await browser.close()
     assert errors == [], errors
