@@ -9,10 +9,13 @@ from laotie.models.coin_purchase import CoinPurchase
 from laotie.models.coin_wallet import CoinWallet
 from laotie.models.coupon_claim import CouponClaim
 from laotie.models.event_delivery import EventDelivery
+from laotie.models.feed_action import FeedAction
 from laotie.models.flash_listing import FlashListing
 from laotie.models.flash_purchase import FlashPurchase
+from laotie.models.follow import Follow
 from laotie.models.gift_send import GiftSend
 from laotie.models.idempotency_key import IdempotencyKey
+from laotie.models.impression import Impression
 from laotie.models.journal_entry import JournalEntry
 from laotie.models.journal_posting import JournalPosting
 from laotie.models.ledger_account import LedgerAccount
@@ -22,12 +25,15 @@ from laotie.models.live_minute import LiveMinute
 from laotie.models.live_session import LiveSession
 from laotie.models.lucky_bag import LuckyBag
 from laotie.models.lucky_bag_entry import LuckyBagEntry
+from laotie.models.notification import Notification
+from laotie.models.official_tag import OfficialTag
 from laotie.models.order import ORDER_STATUSES, Order
 from laotie.models.order_line import OrderLine
 from laotie.models.outbox_event import OutboxEvent
 from laotie.models.payment import Payment
 from laotie.models.payment_refund import PaymentRefund
 from laotie.models.pk_contest import PkContest
+from laotie.models.platform_setting import PlatformSetting
 from laotie.models.product import Product
 from laotie.models.product_image import ProductImage
 from laotie.models.purchase_counter import PurchaseCounter
@@ -35,8 +41,13 @@ from laotie.models.room_presence import RoomPresence
 from laotie.models.room_restriction import RoomRestriction
 from laotie.models.shop import Shop
 from laotie.models.sku import Sku
+from laotie.models.social_count import SocialCount
 from laotie.models.stream_key import StreamKey
 from laotie.models.user import ROLES, User
+from laotie.models.video import Video
+from laotie.models.video_comment import VideoComment
+from laotie.models.video_like import VideoLike
+from laotie.models.video_product import VideoProduct
 from laotie.models.web_session import WebSession
 
 __all__ = [
@@ -51,10 +62,13 @@ __all__ = [
     "CoinWallet",
     "CouponClaim",
     "EventDelivery",
+    "FeedAction",
     "FlashListing",
     "FlashPurchase",
+    "Follow",
     "GiftSend",
     "IdempotencyKey",
+    "Impression",
     "JournalEntry",
     "JournalPosting",
     "LedgerAccount",
@@ -64,12 +78,15 @@ __all__ = [
     "LiveSession",
     "LuckyBag",
     "LuckyBagEntry",
+    "Notification",
+    "OfficialTag",
     "Order",
     "OrderLine",
     "OutboxEvent",
     "Payment",
     "PaymentRefund",
     "PkContest",
+    "PlatformSetting",
     "Product",
     "ProductImage",
     "PurchaseCounter",
@@ -77,8 +94,13 @@ __all__ = [
     "RoomRestriction",
     "Shop",
     "Sku",
+    "SocialCount",
     "StreamKey",
     "User",
+    "Video",
+    "VideoComment",
+    "VideoLike",
+    "VideoProduct",
     "WebSession",
     "utcnow",
 ]
