@@ -90,10 +90,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.live.media import HlsFiles
     from laotie.live.media_endpoints import router as media_hooks_router
     from laotie.orders.endpoints import router as orders_router
+    from laotie.social.endpoints import router as social_router
+    from laotie.social.video_endpoints import router as video_router
     from laotie.web import install_pages
 
     for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router,
-                   gift_router):
+                   gift_router, social_router, video_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     rtmp_public_url: str = ""
     # Gifts (打赏): coins (快币) are bought through the gateway, so many fen each (10 = ¥1 buys 10 coins);
     # of a gift's value the creator's share is this many basis points, the platform keeps the rest.
+    # Short videos: mp4 uploads up to this size; the poster frame is taken with ffmpeg when present.
+    video_max_bytes: int = Field(100 * 1024 * 1024, ge=1024)
+    ffmpeg_binary: str = "ffmpeg"
     coin_value_fen: int = Field(10, ge=1, le=10_000)
     gift_creator_share_bps: int = Field(5000, ge=0, le=10_000)
 

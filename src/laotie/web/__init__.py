@@ -16,10 +16,21 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def install_pages(app: FastAPI) -> None:
-    from laotie.web.pages import account, buyer, gifts, live, live_watch, merchant, operator, storefront
+    from laotie.web.pages import (
+        account,
+        buyer,
+        gifts,
+        live,
+        live_watch,
+        merchant,
+        operator,
+        social,
+        storefront,
+        videos,
+    )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (account, storefront, live, gifts, buyer, merchant, operator, live_watch):
+    for module in (account, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos):
         app.include_router(module.router)
 
     api_handler = cast(Callable[[Request, Exception], Awaitable[Response]], app.exception_handlers[DomainError])
