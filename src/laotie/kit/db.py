@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event
@@ -139,3 +140,15 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
     bind = session.get_bind()
     module = postgresql if bind.dialect.name == "postgresql" else sqlite
     return module.insert(table)
+
+
+async def publish_after_commit(session: AsyncSession, channel: str, text: str) -> None:
+    """Publish on the hub once the session's transaction commits (at once outside one); nothing on rollback."""
+    hub = session.info["db"].hub
+    if hub is None:
+        return
+    send = partial(hub.publish, channel, text)
+    if session.in_transaction():
+        session.info.setdefault(AFTER_COMMIT_SENDS, []).append(send)
+    else:
+        await send()

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
+import anyio.to_thread
 import httpx
 from starlette.responses import Response
 from starlette.staticfiles import PathLike, StaticFiles
@@ -368,7 +369,7 @@ class HlsFiles(StaticFiles):
 
     async def check_config(self) -> None:
         """Until the media plane has written its folder there is simply nothing to play: 404, not 500."""
-        if self.directory is not None and Path(self.directory).is_dir():
+        if self.directory is not None and await anyio.to_thread.run_sync(os.path.isdir, self.directory):
             await super().check_config()
 
     def file_response(self, full_path: PathLike, stat_result: os.stat_result, scope: Scope,

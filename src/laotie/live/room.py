@@ -7,12 +7,11 @@ viewer who reconnects asks for "everything after id N" and sees nothing twice.
 from __future__ import annotations
 
 import json
-from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laotie.kit.db import AFTER_COMMIT_SENDS
+from laotie.kit.db import publish_after_commit
 from laotie.models import ChatMessage, utcnow
 
 
@@ -35,14 +34,7 @@ async def publish(s: AsyncSession, session_id: int, message: dict[str, Any]) -> 
     Inside a transaction the message leaves only once it has committed, so a rolled-back
     comment or event is never shown, and a viewer who reads the log after seeing it finds it.
     """
-    hub = s.info["db"].hub
-    if hub is None:
-        return
-    send = partial(hub.publish, channel(session_id), encode(message))
-    if s.in_transaction():
-        s.info.setdefault(AFTER_COMMIT_SENDS, []).append(send)
-    else:
-        await send()
+    await publish_after_commit(s, channel(session_id), encode(message))
 
 
 async def announce(s: AsyncSession, session_id: int, event: str, payload: dict[str, Any],
