@@ -34,6 +34,7 @@ def _register_domains() -> None:
     import laotie.live.service.gifts
     import laotie.live.tasks
     import laotie.orders.handlers
+    import laotie.social.handlers
     import laotie.orders.tasks  # noqa: F401
 
 

@@ -216,7 +216,7 @@ async def test_lucky_bag_refusals_leave_stock_untouched(api: Api) -> None:
     url = f"/api/v1/live/sessions/{room.session_id}/lucky-bags"
     base = {"sku_id": room.sku_id, "prizes": 2, "duration_seconds": 60}
     cases = [
-        ({**base, "condition": "follow"}, room.host, 400, "lucky_bag_condition_unsupported"),
+        ({**base, "condition": "watch"}, room.host, 400, "lucky_bag_invalid"),
         ({**base, "condition": "comment"}, room.host, 400, "lucky_bag_invalid"),
         ({**base, "condition": "watch", "watch_minutes": 1, "prizes": 6}, room.host, 409, "sold_out"),
         ({**base, "condition": "comment", "keyword": "go"}, await api.user("merchant"), 403, "not_your_room"),

@@ -333,3 +333,14 @@ async def sku_with_product(s: AsyncSession, sku_id: int) -> tuple[Sku, Product] 
         return None
     product = await s.get(Product, sku.product_id)
     return (sku, product) if product is not None else None
+
+
+async def shop_of_owner(s: AsyncSession, owner_id: int) -> Shop | None:
+    return await repository.shop_of_owner(s, owner_id)
+
+
+async def showcase(s: AsyncSession, shop_id: int, limit: int = 24) -> list[tuple[Product, Sku | None]]:
+    """A shop's published products, newest first, each with the SKU a Buy button starts from."""
+    rows, _ = await repository.search_products(s, repository.ProductQuery(shop_id=shop_id, per_page=limit))
+    skus = await repository.skus_of(s, [p.id for p, _ in rows])
+    return [(p, next(iter(skus.get(p.id) or []), None)) for p, _ in rows]

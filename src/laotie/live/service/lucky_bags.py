@@ -8,8 +8,8 @@ units nobody won go back at the draw. Each winner gets one unit as a ¥0 order, 
 at once without a gateway.
 
 Conditions: "comment" (comment the keyword during the bag; entries recorded from the
-`chat.commented` event), "watch" (watched N minutes, from room presence). "follow" is
-reserved: a condition is one entry in `_RESOLVERS`, so follows plug in there.
+`chat.commented` event), "watch" (watched N minutes, from room presence), "follow" (a viewer of the session who
+follows the host at the draw). A condition is one entry in `_RESOLVERS`.
 """
 
 from __future__ import annotations
@@ -69,11 +69,8 @@ async def create_lucky_bag(s: AsyncSession, host: User, session_id: int, terms: 
     if session.status != "live":
         raise SessionNotLive("lucky bags run while you are live")
     shop = await host_shop(s, host)
-    if terms.condition == "follow":
-        raise LuckyBagConditionUnsupported("follows are not available yet: use a keyword or watch time",
-                                           field="condition")
     if terms.condition not in _RESOLVERS:
-        raise LuckyBagConditionUnsupported("the condition is 'comment' or 'watch'", field="condition")
+        raise LuckyBagConditionUnsupported("the condition is 'comment', 'watch' or 'follow'", field="condition")
     keyword = (terms.keyword or "").strip() if terms.condition == "comment" else None
     if terms.condition == "comment" and not keyword:
         raise LuckyBagInvalid("give the keyword viewers comment to enter", field="keyword")
@@ -135,10 +132,19 @@ async def _watchers(s: AsyncSession, bag: LuckyBag) -> list[int]:
     return await watched_at_least(s, bag.session_id, (bag.watch_minutes or 0) * 60)
 
 
-# Who qualifies under each condition; "follow" joins here once follows exist.
+async def _present_followers(s: AsyncSession, bag: LuckyBag) -> list[int]:
+    """Viewers of this session who follow the host when the bag is drawn."""
+    from laotie.social.service.follows import followers_among
+
+    session = await get_session(s, bag.session_id)
+    return await followers_among(s, session.host_id, await watched_at_least(s, bag.session_id, 0))
+
+
+# Who qualifies under each condition.
 _RESOLVERS: dict[str, Callable[[AsyncSession, LuckyBag], Awaitable[list[int]]]] = {
     "comment": _commenters,
     "watch": _watchers,
+    "follow": _present_followers,
 }
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.catalog import service as catalog
@@ -162,3 +164,12 @@ async def cut_session(s: AsyncSession, operator: User, session_id: int, reason: 
     if session.status != "ended":
         await _end(s, session, f"operator_cut: {reason}"[:40])
     return session
+
+
+async def live_now(s: AsyncSession, host_ids: Sequence[int]) -> list[LiveSession]:
+    """The sessions live right now of these hosts, most recently started first (the following feed's head)."""
+    if not host_ids:
+        return []
+    stmt = (select(LiveSession).where(LiveSession.host_id.in_(list(host_ids)), LiveSession.status == "live")
+            .order_by(LiveSession.started_at.desc(), LiveSession.id.desc()))
+    return list((await s.execute(stmt)).scalars().all())
