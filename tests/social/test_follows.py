@@ -135,3 +135,24 @@ async def test_follow_lucky_bag_draws_among_present_followers(api: Api) -> None:
     fan_id = (await user_of(api, present_fan)).id
     assert (record["entrants"], record["winners"], record["returned"]) == ([fan_id], [fan_id], 1)
     assert await api.ledger_ok()
+
+
+async def test_profile_pages_refuse_unknown_accounts_and_actions(api: Api) -> None:
+    from tests.web.test_pages import sign_in
+
+    star = await user_of(api, await api.user("creator", name="pagestar"))
+    page = await api.client.get(f"/u/{star.id}")
+    assert page.status_code == 200 and "pagestar" in page.text and "Sign in to follow" in page.text
+    assert (await api.client.get("/u/987654")).status_code == 404
+    await api.user(name="pagefan")
+    token = await sign_in(api, "pagefan")
+    r = await api.client.post(f"/u/{star.id}/befriend", data={"csrf_token": token})
+    assert r.status_code == 404
+    r = await api.client.post("/u/987654/follow", data={"csrf_token": token})
+    assert r.status_code == 404
+    r = await api.client.post(f"/u/{star.id}/follow", data={"csrf_token": token})
+    assert r.status_code == 303
+    page = await api.client.get(f"/u/{star.id}")
+    assert 'data-follow="on"' in page.text
+    assert (await api.client.get("/following")).status_code == 200
+    assert (await api.client.get("/inbox")).status_code == 200

@@ -14,17 +14,16 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from laotie.catalog import service as catalog
 from laotie.config import Settings
-from laotie.identity import service as identity
 from laotie.kit.db import Database
 from laotie.kit.migrate import upgrade_async
 from laotie.live.service import cart, sessions
 from tests.serving import CHROMIUM, CHROMIUM_ARGS, require, serve
+from tests.web.seed import PASSWORD, account, browser_settings, merchant_with_product
 
 pytestmark = pytest.mark.browser
 
-VIEWER, PASSWORD = "gift_fan", "password123"
+VIEWER = "gift_fan"
 TIMEOUT_MS = 10_000
 
 
@@ -39,20 +38,10 @@ async def _seed(settings: Settings) -> int:
     db = Database.connect(settings)
     try:
         async with db.transaction() as s:
-            operator = await identity.register_user(s, settings, username="operator", password=PASSWORD,
-                                                    roles={"operator"}, self_serve=False)
-            category = await catalog.create_category(s, operator, name="Tea 茶", commission_bps=500)
-            host = await identity.register_user(s, settings, username="tea_host", password=PASSWORD,
-                                                roles={"merchant"}, self_serve=False)
-            await catalog.open_shop(s, host, name="Anxi tea garden", description="Oolong from the hills.")
-            product = await catalog.create_product(s, host, catalog.ProductDraft(
-                title="Tieguanyin 250g", category_id=category.id, description="Spring picking.",
-                skus=[catalog.SkuDraft(price=6800, stock=50, attributes={"size": "250g"})]))
-            await catalog.publish_product(s, host, product.id)
-            await identity.register_user(s, settings, username=VIEWER, password=PASSWORD,
-                                         roles={"consumer"}, self_serve=False)
-            session = await sessions.authorize_publish(s, await sessions.rotate_stream_key(s, host))
-            await cart.add_to_live_cart(s, host, session.id, product.id)
+            host = await merchant_with_product(s, settings, "tea_host", title="Tieguanyin 250g")
+            await account(s, settings, VIEWER)
+            session = await sessions.authorize_publish(s, await sessions.rotate_stream_key(s, host.user))
+            await cart.add_to_live_cart(s, host.user, session.id, host.product_id)
             return session.id
     finally:
         await db.dispose()
@@ -64,9 +53,7 @@ async def room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
     monkeypatch.setenv("LAOTIE_CONFIG", str(tmp_path / "absent.toml"))
     url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
     await upgrade_async(url)
-    session_id = await _seed(Settings(database_url=url, data_dir=tmp_path, media_dir=tmp_path / "media",
-                                      secret_key="test", argon2_time_cost=1, argon2_memory_kib=64,
-                                      jobs_enabled=False))
+    session_id = await _seed(browser_settings(tmp_path, url))
     async with serve(tmp_path, url) as base:
         yield Room(base, session_id)
 

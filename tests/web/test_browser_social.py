@@ -1,0 +1,125 @@
+"""Follow a shop from its profile, be told the moment it goes live, buy from its profile shop.
+
+In Chromium at phone width against a real server: the follow button swaps in place, the
+go-live notice is pushed to the open page (server-sent events) when the media plane's
+publish callback starts the stream, the following feed puts the live room first, and an
+order placed from the profile shop records the profile as its source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import async_playwright, expect
+from sqlalchemy import select
+
+from laotie.config import Settings
+from laotie.kit.db import Database
+from laotie.kit.migrate import upgrade_async
+from laotie.live.media_endpoints import callback_token
+from laotie.live.service import sessions
+from laotie.models import Order
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, require, serve
+from tests.web.seed import PASSWORD, account, browser_settings, merchant_with_product
+
+pytestmark = pytest.mark.browser
+
+FAN = "orchard_fan"
+TIMEOUT_MS = 10_000
+
+
+@dataclass
+class World:
+    url: str
+    settings: Settings
+    host_id: int
+    sku_id: int
+    stream_key: str
+
+
+@pytest.fixture
+async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+    require(CHROMIUM.is_file(), f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    monkeypatch.setenv("LAOTIE_CONFIG", str(tmp_path / "absent.toml"))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
+    await upgrade_async(url)
+    settings = browser_settings(tmp_path, url)
+    db = Database.connect(settings)
+    try:
+        async with db.transaction() as s:
+            host = await merchant_with_product(s, settings, "orchard", title="Yantai apples 5kg")
+            await account(s, settings, FAN)
+            key = await sessions.rotate_stream_key(s, host.user)
+    finally:
+        await db.dispose()
+    async with serve(tmp_path, url) as base:
+        yield World(base, settings, host.user.id, host.sku_id, key)
+
+
+async def test_follow_get_the_live_notice_and_buy_from_the_profile(world: World) -> None:
+    errors: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            ctx = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                            base_url=world.url, locale="zh-CN")
+            ctx.set_default_timeout(TIMEOUT_MS)
+            page = await ctx.new_page()
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("response", lambda r: r.status >= 500 and errors.append(f"{r.status} {r.url}"))
+
+            await page.goto("/login")
+            await page.fill("#username", FAN)
+            await page.fill("#password", PASSWORD)
+            await page.get_by_role("button", name="Sign in").click()
+            await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+            await page.goto(f"/u/{world.host_id}")
+            await expect(page.locator("[data-fans]")).to_have_text("0")
+            await page.locator('[data-follow="off"]').click()
+            await expect(page.locator('[data-follow="on"]')).to_be_visible()
+            await expect(page.locator("[data-fans]")).to_have_text("1")
+
+            # The fan waits on the following feed; the shop starts streaming (nginx-rtmp's callback).
+            await page.goto("/following")
+            await expect(page.locator("[data-live]")).to_have_count(0)
+            await page.wait_for_timeout(300)  # the page's event stream is connected
+            hook = f"{world.url}/media/hooks/publish?token={callback_token(world.settings.secret('media-hooks'))}"
+            async with httpx.AsyncClient() as client:
+                r = await client.post(hook, data={"call": "publish", "name": world.stream_key})
+            assert r.status_code == 302
+            toast = page.locator("#live-toasts a")
+            await expect(toast).to_contain_text("is live")
+            await expect(page.locator("#inbox-dot")).to_be_visible()
+            await page.reload()
+            await expect(page.locator("[data-live]")).to_have_count(1)
+            await page.goto("/inbox")
+            await expect(page.locator("[data-notification]")).to_contain_text("is live")
+
+            # Buy from the profile shop: the order remembers where it came from.
+            await page.goto(f"/u/{world.host_id}")
+            await expect(page.locator("a.live-now")).to_be_visible()
+            await page.get_by_role("link", name="Buy").click()
+            await expect(page).to_have_url(f"{world.url}/checkout?sku={world.sku_id}&src=profile:{world.host_id}")
+            await page.fill("input[name=recipient]", "Zhang San")
+            await page.fill("input[name=phone]", "13800000001")
+            await page.fill("#address", "8 Orchard Road, Yantai")
+            await page.get_by_role("button", name="Place order and pay").click()
+            await expect(page.get_by_role("heading", name="Pay ¥68.00")).to_be_visible()
+
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"wider than the phone: {width}px"
+        finally:
+            await browser.close()
+    assert errors == []
+    db = Database.connect(world.settings)
+    try:
+        async with db.transaction() as s:
+            sources = (await s.execute(select(Order.source))).scalars().all()
+    finally:
+        await db.dispose()
+    assert sources == [f"profile:{world.host_id}"]
