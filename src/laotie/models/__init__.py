@@ -1,18 +1,26 @@
 """All tables, re-exported: the one Alembic target."""
 
+from laotie.models.aftersale import Aftersale
 from laotie.models.api_token import ApiToken
+from laotie.models.appeal import Appeal
+from laotie.models.audit_entry import AuditEntry
 from laotie.models.base import Base, utcnow
 from laotie.models.cart_item import CartItem
 from laotie.models.category import Category
+from laotie.models.category_deposit import CategoryDeposit
 from laotie.models.chat_message import ChatMessage
 from laotie.models.coin_purchase import CoinPurchase
 from laotie.models.coin_wallet import CoinWallet
+from laotie.models.counterfeit_claim import CounterfeitClaim
 from laotie.models.coupon_claim import CouponClaim
+from laotie.models.deposit_topup import DepositTopup
 from laotie.models.event_delivery import EventDelivery
+from laotie.models.excluded_order import ExcludedOrder
 from laotie.models.feed_action import FeedAction
 from laotie.models.flash_listing import FlashListing
 from laotie.models.flash_purchase import FlashPurchase
 from laotie.models.follow import Follow
+from laotie.models.fraud_ring import FraudRing
 from laotie.models.gift_send import GiftSend
 from laotie.models.idempotency_key import IdempotencyKey
 from laotie.models.impression import Impression
@@ -29,17 +37,22 @@ from laotie.models.notification import Notification
 from laotie.models.official_tag import OfficialTag
 from laotie.models.order import ORDER_STATUSES, Order
 from laotie.models.order_line import OrderLine
+from laotie.models.order_message import OrderMessage
 from laotie.models.outbox_event import OutboxEvent
 from laotie.models.payment import Payment
 from laotie.models.payment_refund import PaymentRefund
+from laotie.models.penalty import Penalty
 from laotie.models.pk_contest import PkContest
 from laotie.models.platform_setting import PlatformSetting
 from laotie.models.product import Product
 from laotie.models.product_image import ProductImage
 from laotie.models.purchase_counter import PurchaseCounter
+from laotie.models.review import Review
 from laotie.models.room_presence import RoomPresence
 from laotie.models.room_restriction import RoomRestriction
 from laotie.models.shop import Shop
+from laotie.models.shop_policy import ShopPolicy
+from laotie.models.shop_score import ShopScore
 from laotie.models.sku import Sku
 from laotie.models.social_count import SocialCount
 from laotie.models.stream_key import StreamKey
@@ -48,24 +61,34 @@ from laotie.models.video import Video
 from laotie.models.video_comment import VideoComment
 from laotie.models.video_like import VideoLike
 from laotie.models.video_product import VideoProduct
+from laotie.models.violation_case import ViolationCase
+from laotie.models.violation_type import ViolationType
 from laotie.models.web_session import WebSession
 
 __all__ = [
     "ORDER_STATUSES",
     "ROLES",
+    "Aftersale",
     "ApiToken",
+    "Appeal",
+    "AuditEntry",
     "Base",
     "CartItem",
     "Category",
+    "CategoryDeposit",
     "ChatMessage",
     "CoinPurchase",
     "CoinWallet",
+    "CounterfeitClaim",
     "CouponClaim",
+    "DepositTopup",
     "EventDelivery",
+    "ExcludedOrder",
     "FeedAction",
     "FlashListing",
     "FlashPurchase",
     "Follow",
+    "FraudRing",
     "GiftSend",
     "IdempotencyKey",
     "Impression",
@@ -82,17 +105,22 @@ __all__ = [
     "OfficialTag",
     "Order",
     "OrderLine",
+    "OrderMessage",
     "OutboxEvent",
     "Payment",
     "PaymentRefund",
+    "Penalty",
     "PkContest",
     "PlatformSetting",
     "Product",
     "ProductImage",
     "PurchaseCounter",
+    "Review",
     "RoomPresence",
     "RoomRestriction",
     "Shop",
+    "ShopPolicy",
+    "ShopScore",
     "Sku",
     "SocialCount",
     "StreamKey",
@@ -101,6 +129,8 @@ __all__ = [
     "VideoComment",
     "VideoLike",
     "VideoProduct",
+    "ViolationCase",
+    "ViolationType",
     "WebSession",
     "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from laotie.models.base import Base, BigId, CreatedMixin, IdMixin, UTCDateTime
@@ -20,6 +20,8 @@ class Order(IdMixin, CreatedMixin, Base):
         Index("ix_orders_status_deadline", "status", "pay_deadline"),
         # PK contests score a room's paid sales in a time window several times a minute.
         Index("ix_orders_source_created", "source", "created_at"),
+        # Nobody is refunded more than was paid, whatever the code above the database does.
+        CheckConstraint("refunded >= 0 AND refunded <= total", name="refund_within_total"),
     )
 
     buyer_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), nullable=False)
@@ -32,6 +34,10 @@ class Order(IdMixin, CreatedMixin, Base):
     discount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     # Where the buyer came from: "direct", later "live:<id>", "video:<id>", "profile:<id>".
     source: Mapped[str] = mapped_column(String(40), nullable=False, default="direct")
+    # Refunded so far through after-sales; a refund that would pass `total` is refused.
+    refunded: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    # A hash of the buyer's device (from the page that placed it), for fake-order detection.
+    device_fp: Mapped[str | None] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(60), nullable=False)
     phone: Mapped[str] = mapped_column(String(30), nullable=False)
     address: Mapped[str] = mapped_column(String(300), nullable=False)
