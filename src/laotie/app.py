@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,18 +25,25 @@ from laotie.live.stock_feed import StockFeed
 log = logging.getLogger("laotie")
 
 
+# Modules that register event handlers, jobs, payment purposes and publish guards when imported.
+DOMAIN_MODULES = (
+    "laotie.catalog.handlers",
+    "laotie.live.analytics_handlers",
+    "laotie.live.analytics_tasks",
+    "laotie.live.handlers",
+    "laotie.live.media_handlers",
+    "laotie.live.service.gifts",
+    "laotie.live.tasks",
+    "laotie.orders.handlers",
+    "laotie.orders.tasks",
+    "laotie.social.handlers",
+    "laotie.trust.service.deposits",
+)
+
+
 def _register_domains() -> None:
-    """Import the modules that register event handlers and jobs."""
-    import laotie.catalog.handlers
-    import laotie.live.analytics_handlers
-    import laotie.live.analytics_tasks
-    import laotie.live.handlers
-    import laotie.live.media_handlers
-    import laotie.live.service.gifts
-    import laotie.live.tasks
-    import laotie.orders.handlers
-    import laotie.social.handlers
-    import laotie.orders.tasks  # noqa: F401
+    for name in DOMAIN_MODULES:
+        importlib.import_module(name)
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
@@ -93,10 +101,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.orders.endpoints import router as orders_router
     from laotie.social.endpoints import router as social_router
     from laotie.social.video_endpoints import router as video_router
+    from laotie.trust.deposit_endpoints import router as deposit_router
+    from laotie.trust.governance_endpoints import router as governance_router
     from laotie.web import install_pages
 
     for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router,
-                   gift_router, social_router, video_router):
+                   gift_router, social_router, video_router, deposit_router, governance_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

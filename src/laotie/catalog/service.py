@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,12 +230,21 @@ async def update_sku(
     return sku
 
 
+# Rules other domains hold over listing (a deposit below its requirement, a listing ban): each
+# guard raises a DomainError to refuse. Registered by those domains at import.
+PublishGuard = Callable[[AsyncSession, Shop, Product], Awaitable[None]]
+PUBLISH_GUARDS: list[PublishGuard] = []
+
+
 async def publish_product(s: AsyncSession, user: User, product_id: int) -> Product:
     product = await owned_product(s, user, product_id)
     if product.status == "published":
         return product
     if not product.is_external and not (await repository.skus_of(s, [product.id]))[product.id]:
         raise ProductNotPublishable("add at least one SKU before publishing")
+    shop = await get_shop(s, product.shop_id)
+    for guard in PUBLISH_GUARDS:
+        await guard(s, shop, product)
     product.status = "published"
     await record_event(s, "product.published", {"product_id": product.id, "shop_id": product.shop_id})
     return product

@@ -5,11 +5,15 @@ from __future__ import annotations
 # asset: what the platform holds (money at the gateway); grows with debits.
 # liability: what the platform owes (to merchants, to buyers); grows with credits.
 # revenue: what the platform earned; grows with credits.
-ASSET, LIABILITY, REVENUE = "asset", "liability", "revenue"
+# expense: what the platform spent (on guarantees it funds); grows with debits.
+ASSET, LIABILITY, REVENUE, EXPENSE = "asset", "liability", "revenue", "expense"
 
 GATEWAY_CLEARING = ("platform:gateway_clearing", ASSET)
 COMMISSION_REVENUE = ("platform:commission_revenue", REVENUE)
 GIFT_REVENUE = ("platform:gift_revenue", REVENUE)
+PENALTY_REVENUE = ("platform:penalty_revenue", REVENUE)
+# What the platform spends on buyers' behalf (return-shipping compensation it funds).
+GUARANTEE_EXPENSE = ("platform:guarantee_expense", EXPENSE)
 
 
 def shop_pending(shop_id: int) -> tuple[str, str]:
@@ -34,3 +38,8 @@ def user_coins(user_id: int) -> tuple[str, str]:
 def creator_gift_earnings(user_id: int) -> tuple[str, str]:
     """A creator's share of the gifts sent in their rooms (音浪收益)."""
     return (f"creator:{user_id}:gift_earnings", LIABILITY)
+
+
+def shop_deposit(shop_id: int) -> tuple[str, str]:
+    """A merchant's deposit (保证金): held for it, drawn on for compensation and penalty fees."""
+    return (f"shop:{shop_id}:deposit", LIABILITY)

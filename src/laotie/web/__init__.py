@@ -20,6 +20,7 @@ def install_pages(app: FastAPI) -> None:
         account,
         buyer,
         gifts,
+        governance,
         live,
         live_watch,
         merchant,
@@ -30,7 +31,8 @@ def install_pages(app: FastAPI) -> None:
     )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (account, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos):
+    for module in (account, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos,
+                   governance):
         app.include_router(module.router)
 
     api_handler = cast(Callable[[Request, Exception], Awaitable[Response]], app.exception_handlers[DomainError])
