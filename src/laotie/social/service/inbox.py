@@ -62,3 +62,12 @@ async def mark_all_read(s: AsyncSession, user: User) -> int:
     done = await s.execute(update(Notification).where(Notification.user_id == user.id,
                                                       Notification.read_at.is_(None)).values(read_at=utcnow()))
     return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def notify(s: AsyncSession, user_id: int, kind: str, title: str, url: str = "",
+                 payload: dict[str, object] | None = None) -> Notification:
+    """One notice to one account (a penalty, a decision on an appeal or a refund)."""
+    n = Notification(user_id=user_id, kind=kind, title=title[:200], url=url, payload=payload)
+    s.add(n)
+    await s.flush()
+    return n
