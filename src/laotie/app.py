@@ -27,6 +27,7 @@ log = logging.getLogger("laotie")
 
 # Modules that register event handlers, jobs, payment purposes and publish guards when imported.
 DOMAIN_MODULES = (
+    "laotie.aftersales.tasks",
     "laotie.catalog.handlers",
     "laotie.live.analytics_handlers",
     "laotie.live.analytics_tasks",
@@ -37,7 +38,10 @@ DOMAIN_MODULES = (
     "laotie.orders.handlers",
     "laotie.orders.tasks",
     "laotie.social.handlers",
+    "laotie.trust.chat_abuse",
+    "laotie.trust.governance_tasks",
     "laotie.trust.service.deposits",
+    "laotie.trust.service.governance",
 )
 
 
@@ -91,6 +95,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.settings = settings
     install_error_handlers(app)
 
+    from laotie.aftersales.endpoints import router as aftersales_router
     from laotie.catalog.endpoints import router as catalog_router
     from laotie.identity.endpoints import router as identity_router
     from laotie.live.chat_endpoints import router as chat_router
@@ -106,7 +111,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.web import install_pages
 
     for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router,
-                   gift_router, social_router, video_router, deposit_router, governance_router):
+                   gift_router, social_router, video_router, deposit_router, governance_router,
+                   aftersales_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

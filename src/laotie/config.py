@@ -82,6 +82,20 @@ class Settings(BaseSettings):
     rtmp_public_url: str = ""
     # Gifts (打赏): coins (快币) are bought through the gateway, so many fen each (10 = ¥1 buys 10 coins);
     # of a gift's value the creator's share is this many basis points, the platform keeps the rest.
+    # After-sales (售后) and guarantees (信任购); amounts in fen.
+    aftersale_window_days: int = Field(15, ge=1)  # after delivery, a buyer may still ask
+    aftersale_merchant_hours: int = Field(48, ge=1)  # unanswered requests are approved
+    aftersale_return_days: int = Field(7, ge=1)  # the buyer ships the return, or the request closes
+    aftersale_receive_days: int = Field(7, ge=1)  # the merchant confirms the return, or it is confirmed
+    aftersale_dispute_days: int = Field(7, ge=1)  # after a rejection, the buyer may ask the platform
+    instant_refund_max: int = Field(30_000, ge=0)  # 极速退款 for unshipped orders up to ¥300
+    return_shipping_compensation: int = Field(1_000, ge=0)  # 退货补运费 ¥10
+    counterfeit_multiple: int = Field(10, ge=1)  # 假一赔十
+    # "Good standing": old enough, has completed orders, and does not refund too much.
+    good_standing_min_account_days: int = Field(7, ge=0)
+    good_standing_min_completed: int = Field(1, ge=0)
+    good_standing_max_refund_share: float = Field(0.3, ge=0, le=1)  # of the last 90 days' paid orders
+    good_standing_max_refunds_30d: int = Field(5, ge=0)
     # Short videos: mp4 uploads up to this size; the poster frame is taken with ffmpeg when present.
     video_max_bytes: int = Field(100 * 1024 * 1024, ge=1024)
     ffmpeg_binary: str = "ffmpeg"

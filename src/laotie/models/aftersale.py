@@ -43,6 +43,9 @@ class Aftersale(IdMixin, CreatedMixin, Base):
     decided_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reject_reason: Mapped[str | None] = mapped_column(String(300))
+    # Platform arbitration after a rejection: None | open | buyer_won | merchant_won (a lost dispute
+    # counts against the merchant's service score).
+    dispute: Mapped[str | None] = mapped_column(String(20))
     refunded: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     shipping_compensation: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -65,3 +65,7 @@ class CouponNotApplicable(Conflict):
     """The order does not meet the coupon's terms (its shop, its products, its minimum spend)."""
 
     code = "coupon_not_applicable"
+
+
+class RefundExceedsPaid(Conflict):
+    code = "refund_exceeds_paid"

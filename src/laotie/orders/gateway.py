@@ -40,6 +40,10 @@ class PaymentGateway(Protocol):
         """Send money back; returns the gateway's refund reference."""
         ...
 
+    def payout(self, user_id: int, amount: int, reason: str) -> str:
+        """Pay a buyer money that is not a refund (compensation); returns the gateway's reference."""
+        ...
+
 
 class SandboxGateway:
     """Built-in test gateway: its own pay page, HMAC-signed notifications, instant refunds."""
@@ -83,6 +87,9 @@ class SandboxGateway:
 
     def refund(self, payment_id: int, amount: int, reason: str) -> str:
         return f"sbx_rf_{secrets.token_hex(10)}"
+
+    def payout(self, user_id: int, amount: int, reason: str) -> str:
+        return f"sbx_po_{secrets.token_hex(10)}"
 
 
 def gateway_for(settings: Settings) -> SandboxGateway:

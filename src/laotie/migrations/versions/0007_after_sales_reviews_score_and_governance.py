@@ -231,6 +231,7 @@ def upgrade() -> None:
     sa.Column('decided_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('decided_at', laotie.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reject_reason', sa.String(length=300), nullable=True),
+    sa.Column('dispute', sa.String(length=20), nullable=True),
     sa.Column('refunded', sa.BigInteger(), nullable=False),
     sa.Column('shipping_compensation', sa.BigInteger(), nullable=False),
     sa.Column('closed_at', laotie.models.base.UTCDateTime(timezone=True), nullable=True),

@@ -21,6 +21,7 @@ from laotie.orders import repository
 from laotie.orders.auth import ensure_buyer, ensure_seller
 from laotie.orders.errors import OrderNotFound, WrongOrderState
 from laotie.orders.service.checkout import release_purchase_allowance
+from laotie.orders.service.refunds import settled_net
 
 TRACKING = re.compile(r"^[A-Za-z0-9-]{4,60}$")
 
@@ -50,6 +51,22 @@ async def cancel_order(s: AsyncSession, order_id: int, *, reason: str, buyer: Us
     if not await _transition(s, order, ("pending_payment",), "cancelled", cancelled_at=utcnow(),
                              cancel_reason=reason):
         raise WrongOrderState(f"an order that is {order.status} cannot be cancelled")
+    await _restock(s, order, reason)
+    return order
+
+
+async def close_refunded(s: AsyncSession, order_id: int) -> Order:
+    """A paid order refunded in full before it shipped is closed (交易关闭) and its stock goes back."""
+    order = await get_order(s, order_id)
+    if order.refunded != order.total:
+        raise WrongOrderState("only a fully refunded order is closed")
+    if not await _transition(s, order, ("paid",), "cancelled", cancelled_at=utcnow(), cancel_reason="refunded"):
+        raise WrongOrderState(f"an order that is {order.status} cannot be closed")
+    await _restock(s, order, "refunded")
+    return order
+
+
+async def _restock(s: AsyncSession, order: Order, reason: str) -> None:
     lines = (await repository.lines_of(s, [order.id]))[order.id]
     quantities: dict[int, int] = {}
     limited: dict[int, int] = {}  # flash lines were capped by their flash, not the SKU's limit
@@ -64,7 +81,6 @@ async def cancel_order(s: AsyncSession, order_id: int, *, reason: str, buyer: Us
     await release_purchase_allowance(s, order.buyer_id, limited)
     await record_event(s, "order.cancelled", {"order_id": order.id, "reason": reason,
                                               "restocked": {str(k): v for k, v in quantities.items()}})
-    return order
 
 
 async def ship_order(s: AsyncSession, merchant: User, order_id: int, *, carrier: str, tracking_no: str) -> Order:
@@ -108,8 +124,10 @@ async def _complete(s: AsyncSession, order: Order, *, by: str) -> Order:
     if not await _transition(s, order, ("shipped", "delivered"), "completed", completed_at=now,
                              delivered_at=delivered_at):
         raise WrongOrderState(f"an order that is {order.status} cannot be completed")
+    # Read after the row lock: a refund that committed first is already in `refunded`, and one
+    # that waits for us sees "completed" and takes its money from the available balance.
     await ledger.record_order_completed(s, order_id=order.id, shop_id=order.shop_id,
-                                        net=order.total - order.commission)
+                                        net=settled_net(order.total, order.commission, order.refunded))
     await record_event(s, "order.completed", {"order_id": order.id, "by": by})
     return order
 
