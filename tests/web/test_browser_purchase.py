@@ -209,6 +209,34 @@ async def test_register_buy_pay_ship_confirm_payout(server: Server, tmp_path: Pa
                 f"¥{yuan(expected_available)}")
             await expect(merchant.locator('[data-balance="pending"]')).to_have_text("¥0.00")
             await merchant.screenshot(path=str(tmp_path / "merchant-console.png"), full_page=True)
+
+            # 6. After-sales: the consumer returns it for a refund; the shop approves and confirms
+            #    the return; the consumer is refunded in full plus ¥10 return shipping.
+            await buyer.goto(f"/orders/{order_id}")
+            await buyer.get_by_role("link", name="Refund or return").click()
+            await buyer.select_option("#kind", "return_refund")
+            await buyer.select_option("#reason", "quality")
+            await buyer.fill("#description", "bruised apples")
+            await buyer.get_by_role("button", name="Send request").click()
+            await expect(buyer.locator('[data-status="requested"]')).to_be_visible()
+            await merchant.goto("/merchant/aftersales")
+            request = merchant.locator("[data-aftersale]")
+            await expect(request).to_contain_text("bruised apples")
+            await request.get_by_role("button", name="Approve").click()
+            await buyer.goto(f"/orders/{order_id}")
+            await buyer.get_by_label("Return carrier").fill("SF Express")
+            await buyer.get_by_label("Return tracking number").fill("SFBACK123")
+            await buyer.get_by_role("button", name="I sent it back").click()
+            await expect(buyer.locator('[data-status="return_shipped"]')).to_be_visible()
+            await merchant.goto("/merchant/aftersales")
+            await merchant.get_by_role("button", name="Return received").click()
+            await buyer.goto(f"/orders/{order_id}")
+            await expect(buyer.locator('[data-status="refunded"]')).to_contain_text("Refunded ¥129.00 + ¥10.00")
+            width = await buyer.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"the order page is wider than the phone: {width}px"
+            # The order had completed, so the refund comes out of the shop's available balance.
+            await merchant.goto("/merchant")
+            await expect(merchant.locator('[data-balance="available"]')).to_have_text("¥0.00")
         finally:
             await browser.close()
 

@@ -18,6 +18,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def install_pages(app: FastAPI) -> None:
     from laotie.web.pages import (
         account,
+        aftersales,
         buyer,
         gifts,
         governance,
@@ -31,7 +32,7 @@ def install_pages(app: FastAPI) -> None:
     )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (account, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos,
+    for module in (account, aftersales, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos,
                    governance):
         app.include_router(module.router)
 

@@ -128,6 +128,12 @@ async def credit_topup(s: AsyncSession, pay: Payment) -> None:
 payments.register_purpose("deposit", credit_topup, "/merchant/deposit?payment={payment_id}")
 
 
+async def topups(s: AsyncSession, merchant: User, limit: int = 20) -> list[DepositTopup]:
+    shop = await catalog.my_shop(s, merchant)
+    q = select(DepositTopup).where(DepositTopup.shop_id == shop.id).order_by(DepositTopup.id.desc()).limit(limit)
+    return list((await s.execute(q)).scalars().all())
+
+
 async def topup_of(s: AsyncSession, merchant: User, topup_id: int) -> DepositTopup:
     shop = await catalog.my_shop(s, merchant)
     topup = await s.get(DepositTopup, topup_id, populate_existing=True)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from laotie.aftersales.service import requests as aftersale_requests
 from laotie.catalog import service as catalog
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
@@ -149,7 +150,8 @@ async def order_page(request: Request, order_id: PathId, s: Session, user: PageU
         if view.order.status != "pending_payment":
             response.headers["HX-Refresh"] = "true"  # the actions on the page change with the state
         return response
-    return render(request, "order.html", user=user, view=view, paying=request.query_params.get("paying") == "1")
+    return render(request, "order.html", user=user, view=view, paying=request.query_params.get("paying") == "1",
+                  aftersales=await aftersale_requests.for_order(s, user, order_id))
 
 
 @router.post("/orders/{order_id}/{action}")
@@ -167,6 +169,7 @@ async def order_action(request: Request, order_id: PathId, action: str, s: Sessi
             else:
                 raise DomainError("unknown action", code="not_found", status=404)
     except DomainError as exc:
-        return refusal(request, "order.html", exc, user=user, view=await order_view(s, user, order_id))
+        return refusal(request, "order.html", exc, user=user, view=await order_view(s, user, order_id),
+                       aftersales=await aftersale_requests.for_order(s, user, order_id))
     back = data.get("back", "")
     return redirect(back if back.startswith("/merchant") else f"/orders/{order_id}")
