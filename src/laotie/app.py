@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     from laotie.aftersales.endpoints import router as aftersales_router
     from laotie.catalog.endpoints import router as catalog_router
+    from laotie.feedback.endpoints import router as feedback_router
     from laotie.identity.endpoints import router as identity_router
     from laotie.live.chat_endpoints import router as chat_router
     from laotie.live.endpoints import router as live_router
@@ -108,11 +109,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.social.video_endpoints import router as video_router
     from laotie.trust.deposit_endpoints import router as deposit_router
     from laotie.trust.governance_endpoints import router as governance_router
+    from laotie.trust.score_endpoints import router as score_router
     from laotie.web import install_pages
 
     for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router,
                    gift_router, social_router, video_router, deposit_router, governance_router,
-                   aftersales_router):
+                   aftersales_router, feedback_router, score_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

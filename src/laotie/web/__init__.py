@@ -20,12 +20,14 @@ def install_pages(app: FastAPI) -> None:
         account,
         aftersales,
         buyer,
+        feedback,
         gifts,
         governance,
         live,
         live_watch,
         merchant,
         operator,
+        scores,
         social,
         storefront,
         videos,
@@ -33,6 +35,7 @@ def install_pages(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (account, aftersales, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos,
+                   feedback, scores,
                    governance):
         app.include_router(module.router)
 
