@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from laotie.config import Settings
 from laotie.kit.db import Database
 from laotie.kit.migrate import upgrade_async
 from laotie.live.service import cart, sessions
-from tests.serving import CHROMIUM, CHROMIUM_ARGS, require, serve
-from tests.web.seed import PASSWORD, account, browser_settings, merchant_with_product
+from tests.serving import CHROMIUM, require, serve
+from tests.web.phone import assert_phone_width, phones
+from tests.web.seed import account, browser_settings, merchant_with_product
 
 pytestmark = pytest.mark.browser
 
 VIEWER = "gift_fan"
-TIMEOUT_MS = 10_000
 
 
 @dataclass
@@ -59,56 +59,39 @@ async def room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
 
 
 async def test_chat_top_up_and_gift_in_the_room(room: Room) -> None:
-    errors: list[str] = []
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            ctx = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                            base_url=room.url, locale="zh-CN")
-            ctx.set_default_timeout(TIMEOUT_MS)
-            page = await ctx.new_page()
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("response", lambda r: r.status >= 500 and errors.append(f"{r.status} {r.url}"))
+    async with phones(room.url) as ph:
+        page = await ph.signed_in(VIEWER)
 
-            await page.goto("/login")
-            await page.fill("#username", VIEWER)
-            await page.fill("#password", PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-            await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        # Top up: a pack, the sandbox gateway, back to the wallet as the coins arrive.
+        await page.goto("/coins")
+        await expect(page.locator("#coin-balance")).to_have_text("0 coins")
+        await page.locator('[data-pack="60"]').click()
+        await expect(page.get_by_role("heading", name="Pay ¥6.00")).to_be_visible()
+        await page.get_by_role("button", name="Approve payment").click()
+        await expect(page.locator('#coin-purchase[data-status="credited"]')).to_be_visible()
+        await expect(page.locator("#coin-purchase [data-balance]")).to_have_text("60")
 
-            # Top up: a pack, the sandbox gateway, back to the wallet as the coins arrive.
-            await page.goto("/coins")
-            await expect(page.locator("#coin-balance")).to_have_text("0 coins")
-            await page.locator('[data-pack="60"]').click()
-            await expect(page.get_by_role("heading", name="Pay ¥6.00")).to_be_visible()
-            await page.get_by_role("button", name="Approve payment").click()
-            await expect(page.locator('#coin-purchase[data-status="credited"]')).to_be_visible()
-            await expect(page.locator("#coin-purchase [data-balance]")).to_have_text("60")
+        # The room: chat, then a gift from the sheet; the video element does not reload.
+        await page.goto(f"/live/{room.session_id}")
+        await expect(page.locator("#gift-ranking [data-empty]")).to_be_visible()
+        await page.fill("#chat-form input[name=body]", "老铁们好")
+        await page.locator("#chat-form button").click()
+        await expect(page.locator("#chat-list")).to_contain_text("老铁们好")
+        await page.evaluate("document.getElementById('live-video').dataset.marker = 'same-element'")
+        await page.locator("#gift-sheet summary").click()
+        await page.locator('[data-gift="kiss"]').click()
+        await expect(page.locator("#gift-result")).to_contain_text("Sent 💋 么么哒 ×1")
+        await expect(page.locator("#gift-sheet summary [data-balance]")).to_have_text("8")
+        # The ranking and the chat line arrive over the room's socket, as for every viewer.
+        await expect(page.locator("#gift-ranking [data-ranking] li").first).to_contain_text(VIEWER)
+        await expect(page.locator("#gift-ranking [data-gift-total]")).to_have_text("52")
+        await expect(page.locator("#chat-list")).to_contain_text("sent 💋 么么哒 ×1")
+        assert await page.evaluate("document.getElementById('live-video').dataset.marker") == "same-element"
 
-            # The room: chat, then a gift from the sheet; the video element does not reload.
-            await page.goto(f"/live/{room.session_id}")
-            await expect(page.locator("#gift-ranking [data-empty]")).to_be_visible()
-            await page.fill("#chat-form input[name=body]", "老铁们好")
-            await page.locator("#chat-form button").click()
-            await expect(page.locator("#chat-list")).to_contain_text("老铁们好")
-            await page.evaluate("document.getElementById('live-video').dataset.marker = 'same-element'")
-            await page.locator("#gift-sheet summary").click()
-            await page.locator('[data-gift="kiss"]').click()
-            await expect(page.locator("#gift-result")).to_contain_text("Sent 💋 么么哒 ×1")
-            await expect(page.locator("#gift-sheet summary [data-balance]")).to_have_text("8")
-            # The ranking and the chat line arrive over the room's socket, as for every viewer.
-            await expect(page.locator("#gift-ranking [data-ranking] li").first).to_contain_text(VIEWER)
-            await expect(page.locator("#gift-ranking [data-gift-total]")).to_have_text("52")
-            await expect(page.locator("#chat-list")).to_contain_text("sent 💋 么么哒 ×1")
-            assert await page.evaluate("document.getElementById('live-video').dataset.marker") == "same-element"
+        # Not enough coins left: the refusal is shown in the sheet with the way to top up.
+        await page.locator('[data-gift="kiss"]').click()
+        await expect(page.locator("#gift-result [data-code=insufficient_coins]")).to_be_visible()
+        await expect(page.locator("#gift-result a[href='/coins']")).to_be_visible()
 
-            # Not enough coins left: the refusal is shown in the sheet with the way to top up.
-            await page.locator('[data-gift="kiss"]').click()
-            await expect(page.locator("#gift-result [data-code=insufficient_coins]")).to_be_visible()
-            await expect(page.locator("#gift-result a[href='/coins']")).to_be_visible()
-
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 390, f"the room is wider than the phone: {width}px"
-        finally:
-            await browser.close()
-    assert errors == []
+        await assert_phone_width(page)
+        assert ph.errors == []

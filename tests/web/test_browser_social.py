@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from sqlalchemy import select
 
 from laotie.config import Settings
@@ -23,13 +23,13 @@ from laotie.kit.migrate import upgrade_async
 from laotie.live.media_endpoints import callback_token
 from laotie.live.service import sessions
 from laotie.models import Order
-from tests.serving import CHROMIUM, CHROMIUM_ARGS, require, serve
-from tests.web.seed import PASSWORD, account, browser_settings, merchant_with_product
+from tests.serving import CHROMIUM, require, serve
+from tests.web.phone import assert_phone_width, phones
+from tests.web.seed import account, browser_settings, merchant_with_product
 
 pytestmark = pytest.mark.browser
 
 FAN = "orchard_fan"
-TIMEOUT_MS = 10_000
 
 
 @dataclass
@@ -61,61 +61,44 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
 
 
 async def test_follow_get_the_live_notice_and_buy_from_the_profile(world: World) -> None:
-    errors: list[str] = []
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            ctx = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                            base_url=world.url, locale="zh-CN")
-            ctx.set_default_timeout(TIMEOUT_MS)
-            page = await ctx.new_page()
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("response", lambda r: r.status >= 500 and errors.append(f"{r.status} {r.url}"))
+    async with phones(world.url) as ph:
+        page = await ph.signed_in(FAN)
 
-            await page.goto("/login")
-            await page.fill("#username", FAN)
-            await page.fill("#password", PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-            await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        await page.goto(f"/u/{world.host_id}")
+        await expect(page.locator("[data-fans]")).to_have_text("0")
+        await page.locator('[data-follow="off"]').click()
+        await expect(page.locator('[data-follow="on"]')).to_be_visible()
+        await expect(page.locator("[data-fans]")).to_have_text("1")
 
-            await page.goto(f"/u/{world.host_id}")
-            await expect(page.locator("[data-fans]")).to_have_text("0")
-            await page.locator('[data-follow="off"]').click()
-            await expect(page.locator('[data-follow="on"]')).to_be_visible()
-            await expect(page.locator("[data-fans]")).to_have_text("1")
+        # The fan waits on the following feed; the shop starts streaming (nginx-rtmp's callback).
+        await page.goto("/following")
+        await expect(page.locator("[data-live]")).to_have_count(0)
+        await page.wait_for_timeout(300)  # the page's event stream is connected
+        hook = f"{world.url}/media/hooks/publish?token={callback_token(world.settings.secret('media-hooks'))}"
+        async with httpx.AsyncClient() as client:
+            r = await client.post(hook, data={"call": "publish", "name": world.stream_key})
+        assert r.status_code == 302
+        toast = page.locator("#live-toasts a")
+        await expect(toast).to_contain_text("is live")
+        await expect(page.locator("#inbox-dot")).to_be_visible()
+        await page.reload()
+        await expect(page.locator("[data-live]")).to_have_count(1)
+        await page.goto("/inbox")
+        await expect(page.locator("[data-notification]")).to_contain_text("is live")
 
-            # The fan waits on the following feed; the shop starts streaming (nginx-rtmp's callback).
-            await page.goto("/following")
-            await expect(page.locator("[data-live]")).to_have_count(0)
-            await page.wait_for_timeout(300)  # the page's event stream is connected
-            hook = f"{world.url}/media/hooks/publish?token={callback_token(world.settings.secret('media-hooks'))}"
-            async with httpx.AsyncClient() as client:
-                r = await client.post(hook, data={"call": "publish", "name": world.stream_key})
-            assert r.status_code == 302
-            toast = page.locator("#live-toasts a")
-            await expect(toast).to_contain_text("is live")
-            await expect(page.locator("#inbox-dot")).to_be_visible()
-            await page.reload()
-            await expect(page.locator("[data-live]")).to_have_count(1)
-            await page.goto("/inbox")
-            await expect(page.locator("[data-notification]")).to_contain_text("is live")
+        # Buy from the profile shop: the order remembers where it came from.
+        await page.goto(f"/u/{world.host_id}")
+        await expect(page.locator("a.live-now")).to_be_visible()
+        await page.get_by_role("link", name="Buy").click()
+        await expect(page).to_have_url(f"{world.url}/checkout?sku={world.sku_id}&src=profile:{world.host_id}")
+        await page.fill("input[name=recipient]", "Zhang San")
+        await page.fill("input[name=phone]", "13800000001")
+        await page.fill("#address", "8 Orchard Road, Yantai")
+        await page.get_by_role("button", name="Place order and pay").click()
+        await expect(page.get_by_role("heading", name="Pay ¥68.00")).to_be_visible()
 
-            # Buy from the profile shop: the order remembers where it came from.
-            await page.goto(f"/u/{world.host_id}")
-            await expect(page.locator("a.live-now")).to_be_visible()
-            await page.get_by_role("link", name="Buy").click()
-            await expect(page).to_have_url(f"{world.url}/checkout?sku={world.sku_id}&src=profile:{world.host_id}")
-            await page.fill("input[name=recipient]", "Zhang San")
-            await page.fill("input[name=phone]", "13800000001")
-            await page.fill("#address", "8 Orchard Road, Yantai")
-            await page.get_by_role("button", name="Place order and pay").click()
-            await expect(page.get_by_role("heading", name="Pay ¥68.00")).to_be_visible()
-
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 390, f"wider than the phone: {width}px"
-        finally:
-            await browser.close()
-    assert errors == []
+        await assert_phone_width(page)
+        assert ph.errors == []
     db = Database.connect(world.settings)
     try:
         async with db.transaction() as s:

@@ -7,8 +7,7 @@ from datetime import datetime
 from laotie.aftersales import repository
 from laotie.aftersales.service import requests
 from laotie.kit.db import Database
-from laotie.kit.errors import DomainError
-from laotie.kit.jobs import scheduler
+from laotie.kit.jobs import each_in_own_transaction, scheduler
 from laotie.models import utcnow
 
 STATES_WITH_DEADLINES = ("requested", "awaiting_return", "return_shipped", "rejected")
@@ -20,11 +19,5 @@ async def apply_deadlines(db: Database, now: datetime | None = None) -> int:
     now = now or utcnow()
     async with db.transaction() as s:
         due = [i for state in STATES_WITH_DEADLINES for i in await repository.due(s, state, now)]
-    done = 0
-    for aftersale_id in due:
-        try:
-            async with db.transaction() as s:
-                done += await requests.lapse(s, db.settings, aftersale_id, now) is not None
-        except DomainError:
-            continue
-    return done
+    return await each_in_own_transaction(
+        db, due, lambda s, aftersale_id: requests.lapse(s, db.settings, aftersale_id, now), what="after-sale")

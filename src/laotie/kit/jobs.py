@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from laotie.kit.db import Database
 
 log = logging.getLogger("laotie.jobs")
@@ -59,3 +61,24 @@ class Scheduler:
 
 
 scheduler = Scheduler()
+
+
+async def each_in_own_transaction(db: Database, ids: Iterable[int],
+                                  step: Callable[[AsyncSession, int], Awaitable[object]], *,
+                                  what: str = "item") -> int:
+    """Run `step` for each id in a transaction of its own; count the steps that did something.
+
+    A step refused by a business rule (moved on meanwhile, say) is skipped and the rest go on;
+    the next run of the job retries whatever is still due. A step "did something" when it
+    returns a truthy value.
+    """
+    from laotie.kit.errors import DomainError
+
+    done = 0
+    for item_id in ids:
+        try:
+            async with db.transaction() as s:
+                done += bool(await step(s, item_id))
+        except DomainError:
+            log.info("%s %s skipped: no longer due", what, item_id, exc_info=True)
+    return done

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from laotie.kit.db import Database
-from laotie.kit.errors import DomainError
-from laotie.kit.jobs import scheduler
+from laotie.kit.jobs import each_in_own_transaction, scheduler
 from laotie.models import utcnow
 from laotie.orders import repository
 from laotie.orders.service import lifecycle
@@ -18,14 +17,9 @@ async def expire_unpaid(db: Database) -> int:
     now = utcnow()
     async with db.transaction() as s:
         due = await repository.due_unpaid(s, now, limit=500)
-    done = 0
-    for order_id in due:
-        try:
-            async with db.transaction() as s:
-                done += await lifecycle.expire_unpaid(s, order_id, now)
-        except DomainError:
-            continue  # paid or cancelled meanwhile
-    return done
+    # An order paid or cancelled meanwhile is skipped.
+    return await each_in_own_transaction(db, due, lambda s, order_id: lifecycle.expire_unpaid(s, order_id, now),
+                                         what="unpaid order")
 
 
 @scheduler.job("orders.auto_confirm")
@@ -37,11 +31,4 @@ async def auto_confirm(db: Database) -> int:
             s, now - timedelta(days=settings.auto_confirm_days_after_delivery),
             now - timedelta(days=settings.auto_confirm_days_after_shipping), limit=500,
         )
-    done = 0
-    for order_id in due:
-        try:
-            async with db.transaction() as s:
-                done += await lifecycle.auto_confirm(s, order_id)
-        except DomainError:
-            continue
-    return done
+    return await each_in_own_transaction(db, due, lifecycle.auto_confirm, what="order to confirm")
