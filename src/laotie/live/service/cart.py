@@ -16,6 +16,7 @@ from laotie.live import repository
 from laotie.live.errors import NotInLiveCart
 from laotie.live.service.sessions import hosted_session
 from laotie.models import FlashListing, LiveCartItem, LiveSession, Product, User, utcnow
+from laotie.trust.service.governance import ensure_cart_allowed
 
 
 async def _own_published_product(s: AsyncSession, host: User, product_id: int) -> Product:
@@ -29,6 +30,7 @@ async def _own_published_product(s: AsyncSession, host: User, product_id: int) -
 
 async def add_to_live_cart(s: AsyncSession, host: User, session_id: int, product_id: int) -> None:
     session = await hosted_session(s, host, session_id)
+    await ensure_cart_allowed(s, host.id)  # 403 cart_suspended while a penalty suspends the cart
     await _own_published_product(s, host, product_id)
     last = (await s.execute(select(func.coalesce(func.max(LiveCartItem.position), -1))
                             .where(LiveCartItem.session_id == session.id))).scalar_one()

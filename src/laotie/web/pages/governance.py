@@ -2,6 +2,153 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from laotie.identity import repository as identity_repository
+from laotie.identity.auth import require_role
+from laotie.kit.errors import DomainError
+from laotie.kit.http import Session
+from laotie.kit.types import MAX_ID, PathId
+from laotie.models import Penalty, User, utcnow
+from laotie.trust.governance_errors import InvalidMeasures, SubjectNotFound
+from laotie.trust.service import governance
+from laotie.trust.service.cases import STATUSES
+from laotie.web.render import Form, PageUser, attempt, redirect, render, text
 
 router = APIRouter(include_in_schema=False)
+
+STATUS_NAMES = {"notified": "Notified · appealable", "appealed": "Appeal pending", "in_force": "In force",
+                "overturned": "Overturned"}
+STATUS_STYLES = {"notified": "background:#fff6e0;color:#8a5a00", "appealed": "background:#eaf1ff;color:#1d4ed8",
+                 "in_force": "background:#fff0f3;color:#b0123b", "overturned": "background:#e8f8f2;color:#0b6b53"}
+
+
+PENALTY_WORDS = {"warning": "warning", "cart_suspension": "live cart suspended", "live_revoked": "no going live",
+                 "listing_ban": "no new listings", "account_ban": "account closed (清退)"}
+
+
+def penalty_words(p: Penalty) -> str:
+    """A measure as applied: what it does and until when."""
+    if p.kind == "fee":
+        return f"fee of ¥{p.value / 100:,.2f} from the deposit ({p.starts_at:%Y-%m-%d})"
+    words = f"traffic limited to {p.value}%" if p.kind == "traffic_limit" else PENALTY_WORDS.get(p.kind, p.kind)
+    if p.kind == "warning":
+        return f"{words} ({p.starts_at:%Y-%m-%d})"
+    return f"{words} until {p.ends_at:%Y-%m-%d %H:%M} UTC" if p.ends_at else f"{words} (no end)"
+
+
+PAGE_HELPERS: dict[str, Any] = {"describe": governance.describe, "penalty_words": penalty_words,
+                                "STATUS_NAMES": STATUS_NAMES, "STATUS_STYLES": STATUS_STYLES}
+
+
+def _status_filter(request: Request) -> str | None:
+    status = request.query_params.get("status") or None
+    return status if status in STATUSES else None
+
+
+async def _queue(request: Request, s: Session, user: User, status_code: int = 200, **extra: Any) -> Response:
+    require_role(user, "operator")
+    status = _status_filter(request)
+    return render(request, "governance/queue.html", status_code=status_code, user=user, status=status,
+                  cases=await governance.case_queue(s, user, status=status, limit=100),
+                  appeals=await governance.appeal_queue(s, user), types=await governance.violation_types(s),
+                  now=utcnow(), form=extra.pop("form", {}), **PAGE_HELPERS, **extra)
+
+
+@router.get("/operator/cases")
+async def queue_page(request: Request, s: Session, user: PageUser) -> Response:
+    opened = request.query_params.get("opened", "")
+    decided = request.query_params.get("decided", "")
+    notice = (f"Case {opened} opened; the account has been notified." if opened.isdigit() else
+              f"Appeal {decided} decided." if decided.isdigit() else None)
+    return await _queue(request, s, user, notice=notice)
+
+
+async def _subject(s: Session, ref: str) -> int:
+    """An account by username, or by id ("#12" or "12")."""
+    ref = ref.strip().lstrip("#")
+    if ref.isdigit() and len(ref) < 19 and 1 <= int(ref) <= MAX_ID:
+        return int(ref)
+    found = await identity_repository.user_by_username(s, ref) if ref else None
+    if found is None:
+        raise SubjectNotFound("no account with that username or id", field="subject")
+    return found.id
+
+
+def _measures(raw: str) -> list[Any] | None:
+    if not raw.strip():
+        return None
+    try:
+        got = json.loads(raw)
+    except ValueError:
+        raise InvalidMeasures('write the measures as JSON, e.g. [{"kind": "warning"}]', field="measures") from None
+    return got if isinstance(got, list) else [got]
+
+
+@router.post("/operator/cases")
+async def open_case(request: Request, s: Session, user: PageUser, data: Form) -> Response:
+    require_role(user, "operator")
+    try:
+        async with attempt(s):
+            note = text(data, "evidence", 2000)
+            case = await governance.open_case(
+                s, user, violation_code=text(data, "violation_code", 40), subject_id=await _subject(
+                    s, text(data, "subject", 80)),
+                reason=text(data, "reason", 500), evidence={"note": note} if note else None,
+                measures=_measures(text(data, "measures", 2000)), immediate=data.get("immediate") == "on")
+    except DomainError as exc:
+        return await _queue(request, s, user, status_code=exc.status, error=exc.message, error_code=exc.code,
+                            error_field=exc.field, form=data)
+    return redirect(f"/operator/cases?opened={case.id}")
+
+
+@router.post("/operator/appeals/{appeal_id}/decide")
+async def decide(request: Request, appeal_id: PathId, s: Session, user: PageUser, data: Form) -> Response:
+    require_role(user, "operator")
+    try:
+        async with attempt(s):
+            decision = data.get("decision")
+            if decision not in ("uphold", "reject"):
+                raise DomainError("choose uphold or reject", code="invalid_request", status=422, field="decision")
+            await governance.decide_appeal(s, user, appeal_id, uphold=decision == "uphold",
+                                           reason=text(data, "reason", 500))
+    except DomainError as exc:
+        return await _queue(request, s, user, status_code=exc.status, error=exc.message, error_code=exc.code)
+    return redirect(f"/operator/cases?decided={appeal_id}")
+
+
+@router.get("/operator/cases/{case_id}")
+async def case_page(request: Request, case_id: PathId, s: Session, user: PageUser) -> Response:
+    """One case with its measures and its full audit trail (who decided what, and why)."""
+    require_role(user, "operator")
+    view = await governance.case_for(s, user, case_id)
+    trail = await governance.audit.entries(s, "case", case_id)
+    return render(request, "governance/case.html", user=user, v=view, trail=trail,
+                  names=await governance.audit.actor_names(s, trail), now=utcnow(), **PAGE_HELPERS)
+
+
+async def _mine(request: Request, s: Session, user: User, status_code: int = 200, **extra: Any) -> Response:
+    now = utcnow()
+    return render(request, "governance/mine.html", status_code=status_code, user=user,
+                  st=await governance.standing(s, user.id, now), now=now, **PAGE_HELPERS, **extra)
+
+
+@router.get("/me/cases")
+async def my_cases(request: Request, s: Session, user: PageUser) -> Response:
+    appealed = request.query_params.get("appealed", "")
+    return await _mine(request, s, user, notice=(
+        f"Your appeal on case {appealed} is with an operator. The penalty waits for the decision."
+        if appealed.isdigit() else None))
+
+
+@router.post("/me/cases/{case_id}/appeal")
+async def appeal(request: Request, case_id: PathId, s: Session, user: PageUser, data: Form) -> Response:
+    try:
+        async with attempt(s):
+            await governance.appeal_case(s, user, case_id, text(data, "statement", 2000))
+    except DomainError as exc:
+        return await _mine(request, s, user, status_code=exc.status, error=exc.message, error_code=exc.code)
+    return redirect(f"/me/cases?appealed={case_id}")
