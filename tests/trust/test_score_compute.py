@@ -18,6 +18,7 @@ from laotie.trust.score import (
     OrderFacts,
     ScoreSettings,
     ShopScore,
+    band_of,
     compute_scores,
 )
 
@@ -59,7 +60,8 @@ ROWS = [
     (G, CAT2, 0, 0, 0, 0, 1, 30, N, 1, N, 0, N),
     (G, CAT2, 0, 0, 0, 0, 1, 30, N, 1, N, 0, N),
 ]
-SETTINGS = ScoreSettings(min_orders=4, half_life_days=7)
+# Linear percentile-to-score mapping, so the hand computation below stays in plain fractions.
+SETTINGS = ScoreSettings(min_orders=4, half_life_days=7, percentile_exponent=1.0)
 
 
 def facts(rows: list[tuple[object, ...]] = ROWS) -> OrderFacts:
@@ -201,7 +203,8 @@ def test_weights_are_each_indicators_share_and_shortfalls_add_up() -> None:
 
 
 def test_without_perfect_is_top_ties_at_the_ideal_share_the_midrank() -> None:
-    table = compute_scores(facts(), ScoreSettings(min_orders=4, half_life_days=7, perfect_is_top=False))
+    table = compute_scores(facts(), ScoreSettings(min_orders=4, half_life_days=7, perfect_is_top=False,
+                                                 percentile_exponent=1.0))
     # Category 1: counterfeit A, B, C tie on positions 0–2 → midrank 1 → 1/2 → 4.0 (was 5);
     # disputes: A and C tie on positions 1, 2 → 3/4 → 4.5 (was 5). Nothing else moves.
     #   A: product (4+5+4)/3 = 13/3, logistics 23/6, service (3.5+4+4.5)/3 = 4
@@ -220,8 +223,8 @@ def test_without_perfect_is_top_ties_at_the_ideal_share_the_midrank() -> None:
 
 def test_recency_weighting_moves_a_shops_indicator() -> None:
     weighted = compute_scores(facts(), SETTINGS).shop(A).indicator("quality_return_rate")
-    flat = compute_scores(facts(), ScoreSettings(min_orders=4, half_life_days=None)).shop(A).indicator(
-        "quality_return_rate")
+    flat_settings = ScoreSettings(min_orders=4, half_life_days=None, percentile_exponent=1.0)
+    flat = compute_scores(facts(), flat_settings).shop(A).indicator("quality_return_rate")
     # A's only quality return is a week old: weighted 2/11, ahead of B's 1/4 (percentile 1/2).
     # Counted flat it is 1/4, tied with B on positions 0 and 1 → 1/4 (C is 1/5, best).
     assert (weighted.value, weighted.percentile) == (exact(F(2, 11)), 0.5)
@@ -252,7 +255,7 @@ def test_a_dimension_without_data_leaves_the_total_and_the_rest_are_reweighted()
     # shop 2 is worse on quality returns and replies.
     rows = ([(1, 1, 0, 0, N, 0, N, N, N, 1, N, 0, N)] * 2
             + [(2, 1, 0, 1, N, 0, 1, 30, N, 0, N, 0, N)] * 2)
-    table = compute_scores(facts(rows), ScoreSettings(min_orders=2))
+    table = compute_scores(facts(rows), ScoreSettings(min_orders=2, percentile_exponent=1.0))
     one, two = table.shop(1), table.shop(2)
     # Shop 1: product = (5 quality + 5 counterfeit)/2 = 5; service = (5 reply + 5 disputes)/2 = 5;
     # logistics none → total (0.4·5 + 0.4·5) / 0.8 = 5.
@@ -340,3 +343,32 @@ def test_refuses_facts_the_sql_got_wrong() -> None:
 def test_empty_window_scores_nobody() -> None:
     table = compute_scores(facts([]))
     assert len(table) == 0 and list(table.shops()) == []
+
+
+def test_default_curve_lifts_the_middle_keeps_the_ends_and_the_order() -> None:
+    # The fixture's shops under the default square-root curve: percentile 0 → 3, 1 → 5,
+    # 1/2 → 3 + 2·√(1/2), 1/4 → 3 + 2·(1/2) = 4; the percentiles themselves do not move.
+    linear = compute_scores(facts(), SETTINGS)
+    curved = compute_scores(facts(), ScoreSettings(min_orders=4, half_life_days=7))
+    a = curved.shop(A)
+    assert [(i.percentile, i.score) for i in a.indicators[:5]] == [
+        (0.5, pytest.approx(3 + 2 * 0.5 ** 0.5, abs=1e-12)), (1.0, 5.0), (1.0, 5.0), (0.0, 3.0), (0.25, 4.0)]
+    assert np.array_equal(curved.percentile, linear.percentile, equal_nan=True)
+    # Every indicator score is at least the linear one, so no shop loses points. Totals may
+    # reorder: the curve values being middling everywhere more than being top on some and
+    # bottom on others (A, 4.51, now passes C, 4.49; linear they were 4.30 and 4.43).
+    assert bool(np.all(np.nan_to_num(curved.indicator_score - linear.indicator_score) >= -1e-12))
+    assert curved.shop(A).total == pytest.approx(4.510456949966159, abs=1e-12)
+    assert curved.shop(C).total == pytest.approx(4.494280904158206, abs=1e-12)
+    # Shortfalls still add up, so the diagnosis stays exact under the curve.
+    for shop in curved.shops():
+        if shop.total is not None:
+            lost = sum(i.weight * (5.0 - i.score) for i in shop.indicators if i.score is not None)
+            assert lost == pytest.approx(5.0 - shop.total, abs=1e-12)
+
+
+def test_a_shop_at_the_median_everywhere_is_good_and_the_72nd_percentile_excellent() -> None:
+    s = ScoreSettings()
+    for percentile, band in ((0.5, Band.GOOD), (0.7225, Band.EXCELLENT), (0.45, Band.POOR)):
+        score = s.score_min + (s.score_max - s.score_min) * percentile ** s.percentile_exponent
+        assert band_of(score, s) is band, percentile

@@ -26,6 +26,7 @@ def test_defaults_follow_the_issue() -> None:
     assert dict(s.dimension_weights) == {"product": 0.4, "logistics": 0.2, "service": 0.4}
     assert set(s.indicator_weights.values()) == {1.0} and len(s.indicator_weights) == 10
     assert (s.score_min, s.score_max, s.good_from, s.excellent_from) == (3.0, 5.0, 4.4, 4.7)
+    assert s.percentile_exponent == 0.5  # the concave band mapping (see ScoreSettings)
     assert s.day_weights()[[0, 15]].tolist() == [1.0, 0.5]
     assert ScoreSettings(half_life_days=None).day_weights().tolist() == [1.0] * 30
 
@@ -49,6 +50,9 @@ def test_defaults_follow_the_issue() -> None:
     ({"good_from": 4.8}, "bands"),
     ({"excellent_from": 5.5}, "bands"),
     ({"excellent_from": 4.705}, "2 decimals"),
+    ({"percentile_exponent": 0}, "percentile_exponent"),
+    ({"percentile_exponent": 1.5}, "percentile_exponent"),
+    ({"percentile_exponent": float("nan")}, "percentile_exponent"),
     ({"traffic_multipliers": {"优": 1.2, "良": 1.0, "差": 0.7}}, "missing band"),
     ({"traffic_multipliers": {"优": 1.2, "良": 1.0, "差": 0.7, "new": 1.0, "best": 2.0}}, "unknown band"),
     ({"traffic_multipliers": {"优": 1.2, "良": 1.0, "差": -0.7, "new": 1.0}}, "差 must be a number"),

@@ -14,7 +14,8 @@ loops over orders or shops):
    noise cannot split them) share their midrank, percentile = (midrank - 1) / (n - 1),
    0 for the worst and 1 for the best; a shop alone in its ranking gets 0.5. With
    `perfect_is_top`, a shop at the indicator's ideal value gets 1.
-4. Indicator score = score_min + (score_max - score_min) × percentile (3.0–5.0).
+4. Indicator score = score_min + (score_max - score_min) × percentile ** percentile_exponent
+   (3.0–5.0; the default exponent 0.5 is the band mapping explained in `ScoreSettings`).
 5. Dimension score = weighted mean of its indicators' scores (`indicator_weights`), over
    the indicators the shop has a value for: missing data neither helps nor hurts, and no
    invented number appears on the merchant page. A dimension with no data at all is
@@ -248,7 +249,7 @@ def compute_scores(facts: OrderFacts, settings: ScoreSettings = DEFAULT_SETTINGS
             percentile[ranked & (key == ind.ideal), k] = 1.0
 
     span = settings.score_max - settings.score_min
-    indicator_score = settings.score_min + span * percentile  # NaN stays NaN
+    indicator_score = settings.score_min + span * np.power(percentile, settings.percentile_exponent)  # NaN stays NaN
     has = ~np.isnan(indicator_score)
     iw = np.array([settings.indicator_weights[i.name] for i in INDICATORS])
     wk = has * iw  # (n, K): weight of each indicator that counts for the shop
