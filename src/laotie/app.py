@@ -40,6 +40,7 @@ DOMAIN_MODULES = (
     "laotie.social.handlers",
     "laotie.trust.chat_abuse",
     "laotie.trust.governance_tasks",
+    "laotie.trust.handlers",
     "laotie.trust.service.deposits",
     "laotie.trust.service.governance",
 )

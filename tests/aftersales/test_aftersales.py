@@ -333,6 +333,10 @@ async def test_counterfeit_claim_pays_ten_times_from_the_deposit(api: Api) -> No
     r = await api.call("POST", f"/api/v1/claims/{claim['id']}/decision", op, expect=409,
                        json={"uphold": True, "reason": "again"})
     assert r.json()["code"] == "claim_exists"
+    # The shop faces a 售假 violation case, appealable like any other.
+    await api.settle()
+    mine = (await api.call("GET", "/api/v1/governance/mine", w.merchant, expect=200)).json()
+    assert [(c["violation_code"], c["source"]) for c in mine["cases"]] == [("counterfeit", "claim")]
     assert await api.ledger_ok()
 
 

@@ -55,6 +55,7 @@ from laotie.social.video_errors import (
     VideoProductNotFound,
     VideoTooLarge,
 )
+from laotie.trust.service.penalties import ensure_cart_allowed
 
 log = logging.getLogger("laotie.videos")
 
@@ -101,6 +102,7 @@ async def check_cart(s: AsyncSession, owner: User, product_ids: Iterable[int]) -
                               max_products=MAX_CART_PRODUCTS)
     if not ids:
         return ids
+    await ensure_cart_allowed(s, owner.id)  # a cart suspension (雷霆计划) covers the video cart too
     rows = (await s.execute(select(Product, Shop.owner_id).join(Shop, Shop.id == Product.shop_id)
                             .where(Product.id.in_(ids)))).all()
     found = {p.id: (p, shop_owner) for p, shop_owner in rows}
