@@ -8,27 +8,63 @@ This:
 2. runs `detect_rings` on the batch, timed on its own (generation is timed apart and is not
    part of the target): per-order signals, the weighted graph, FRAUDAR blocks, evidence;
 3. scores the flagged buyers against the planted ring members: precision and recall at
-   ring-member level, and how many honest look-alikes were accused.
+   ring-member level, and how many honest look-alikes were accused;
+4. then the same through the database, smaller (`--db-orders`, default 100,000; 0 skips it):
+   generated orders bulk-inserted with Core into a migrated temporary SQLite database as
+   accounts, shops, products, live sessions, videos, payments, orders, lines and reviews, then
+   `load_batch` (the real SELECT) and `detect_rings` timed apart, precision and recall again,
+   and whether the rings found are the ones found on the same orders in memory.
 
-Run:  .venv/bin/python bench/fraud.py [--orders 1000000] [--seed 1] [--rings N]
+Run:  .venv/bin/python bench/fraud.py [--orders 1000000] [--seed 1] [--rings N] [--db-orders 100000]
 The last line on stdout is one JSON object with the figures, the targets and whether they were met.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import resource
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import create_engine, insert
 
+from laotie.config import Settings
+from laotie.kit.db import Database
+from laotie.kit.migrate import upgrade
+from laotie.models import (
+    Category,
+    LiveSession,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    Review,
+    Shop,
+    Sku,
+    User,
+    Video,
+)
+from laotie.models.base import table_of
 from laotie.trust.fraud import Detection, detect_rings
-from laotie.trust.fraud.generator import SyntheticOrders, generate_orders, member_precision_recall
+from laotie.trust.fraud.generator import (
+    EPOCH_START,
+    WINDOW_DAYS,
+    SyntheticOrders,
+    generate_orders,
+    member_precision_recall,
+)
+from laotie.trust.service.fraud_rings import load_batch
 
 TARGET_SECONDS = 60.0
 TARGET_PRECISION = 0.9
@@ -116,11 +152,167 @@ def render(f: dict[str, Any], found: Detection) -> None:
             out.print(f"  {item.signal:>20}  {item.value:6.2f}  {item.explanation}")
 
 
+# ---- the database path -----------------------------------------------------------------------
+
+CHUNK = 20_000
+
+
+def _at(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start:start + CHUNK]
+
+
+def insert_orders(url: str, data: SyntheticOrders) -> int:
+    """Write the generated orders into a migrated database as the platform would hold them.
+
+    Ids are kept (buyer id = user id, so the generator's truth still names the ring members);
+    shop owners and creators get user ids above the buyers'. A creator sells through a live
+    session, a video or its profile (by order id), so every source kind is resolved by the
+    loader. Devices and addresses become text the loader hashes again; equal stays equal.
+    Returns the rows written.
+    """
+    b = data.batch
+    first_buyer = {int(buyer): i for i, buyer in reversed(list(enumerate(b.buyer_id.tolist())))}
+    owner_base = int(b.buyer_id.max()) + 1
+    creator_base = owner_base + int(b.shop_id.max()) + 1
+    epoch = _at(EPOCH_START)
+    rows: dict[Any, list[dict[str, Any]]] = {m: [] for m in (
+        User, Category, Shop, Product, Sku, LiveSession, Video, Payment, Order, OrderLine, Review)}
+    for buyer, i in first_buyer.items():
+        rows[User].append({"id": buyer, "username": f"b{buyer}", "display_name": f"b{buyer}", "password_hash": "-",
+                           "roles": "consumer", "is_active": True, "created_at": _at(float(b.buyer_created_at[i]))})
+    rows[Category].append({"id": 1, "name": "bench", "commission_bps": 500, "created_at": epoch})
+    for shop in np.unique(b.shop_id).tolist():
+        rows[User].append({"id": owner_base + shop, "username": f"m{shop}", "display_name": f"m{shop}",
+                           "password_hash": "-", "roles": "merchant", "is_active": True, "created_at": epoch})
+        rows[Shop].append({"id": shop, "owner_id": owner_base + shop, "name": f"shop {shop}", "description": "",
+                           "status": "open", "created_at": epoch})
+    creators = np.unique(b.creator_id[b.creator_id > 0]).tolist()
+    for creator in creators:
+        user = creator_base + creator
+        rows[User].append({"id": user, "username": f"c{creator}", "display_name": f"c{creator}",
+                           "password_hash": "-", "roles": "creator", "is_active": True, "created_at": epoch})
+        rows[LiveSession].append({"id": creator, "host_id": user, "title": "live", "status": "ended",
+                                  "playback_name": f"bench-{creator}", "peak_viewers": 0, "created_at": epoch})
+        rows[Video].append({"id": creator, "owner_id": user, "caption": "", "file_name": f"{creator}.mp4",
+                            "size_bytes": 1, "status": "published", "plays": 0, "likes": 0, "comments": 0,
+                            "created_at": epoch})
+    products, first_product = np.unique(b.product_id, return_index=True)
+    for product, i in zip(products.tolist(), first_product.tolist(), strict=True):
+        rows[Product].append({"id": product, "shop_id": int(b.shop_id[i]), "category_id": 1, "title": f"p{product}",
+                              "description": "", "status": "published", "min_price": int(b.amount[i]),
+                              "sold_count": 0, "created_at": epoch})
+        rows[Sku].append({"id": product, "product_id": product, "code": "", "attributes": {},
+                          "price": int(b.amount[i]), "stock": 1_000_000})
+    for oid, buyer, shop, creator, product, amount, created, delay, address, device, stars, chars in zip(
+            *(getattr(b, name).tolist() for name in (
+                "order_id", "buyer_id", "shop_id", "creator_id", "product_id", "amount", "created_at",
+                "confirm_delay", "address_fp", "device_fp", "review_stars", "review_chars")), strict=True):
+        at = _at(created)
+        kind = ("live", "video", "profile")[oid % 3]
+        source = "direct" if creator <= 0 else (
+            f"profile:{creator_base + creator}" if kind == "profile" else f"{kind}:{creator}")
+        confirmed = delay == delay  # not NaN
+        rows[Payment].append({"id": oid, "buyer_id": buyer, "amount": amount, "currency": "CNY",
+                              "gateway": "sandbox", "purpose": "orders", "status": "succeeded", "created_at": at,
+                              "succeeded_at": at})
+        rows[Order].append({
+            "id": oid, "buyer_id": buyer, "shop_id": shop, "payment_id": oid,
+            "status": "completed" if confirmed else "paid", "total": amount, "commission": 0, "discount": 0,
+            "source": source, "refunded": 0, "device_fp": f"{device & 0xFFFFFFFFFFFFFFFF:016x}" if device else None,
+            "recipient": "收件人", "phone": "13800000000", "address": f"{address & 0xFFFFFFFFFFFFFFFF:x} Bench Road",
+            "pay_deadline": at + timedelta(minutes=15), "created_at": at, "paid_at": at,
+            "completed_at": at + timedelta(seconds=delay) if confirmed else None})
+        rows[OrderLine].append({"id": oid, "order_id": oid, "sku_id": product, "product_id": product, "title": "item",
+                                "sku_attributes": {}, "unit_price": amount, "quantity": 1, "commission_bps": 0,
+                                "commission": 0, "discount": 0})
+        if stars:
+            rows[Review].append({"id": oid, "order_line_id": oid, "order_id": oid, "buyer_id": buyer,
+                                 "shop_id": shop, "product_id": product, "product_stars": stars,
+                                 "logistics_stars": 5, "service_stars": 5, "body": "好" * chars, "hidden": False,
+                                 "created_at": at + timedelta(days=1)})
+    engine = create_engine(url.replace("+aiosqlite", ""))
+    with engine.begin() as conn:
+        for model, model_rows in rows.items():
+            for chunk in _chunks(model_rows):
+                conn.execute(insert(table_of(model)), chunk)
+    engine.dispose()
+    return sum(len(r) for r in rows.values())
+
+
+async def _load(settings: Settings, since: datetime, until: datetime) -> tuple[Any, float]:
+    db = Database.connect(settings)
+    try:
+        started = time.perf_counter()
+        async with db.transaction() as s:
+            batch = await load_batch(s, since, until)
+        return batch, time.perf_counter() - started
+    finally:
+        await db.dispose()
+
+
+def measure_db(args: argparse.Namespace) -> dict[str, Any]:
+    """Generated orders through a migrated SQLite database: insert, `load_batch`, `detect_rings`."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="laotie-fraud-bench-") as tmp, \
+            Progress(*columns, console=ui, refresh_per_second=4) as progress:
+        path = Path(tmp) / "fraud.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        task = progress.add_task(f"database path: generating {args.db_orders:,} orders, migrating", total=None)
+        data = generate_orders(args.db_orders, seed=args.seed)
+        upgrade(url)
+        progress.update(task, description="database path: bulk-inserting")
+        started = time.perf_counter()
+        written = insert_orders(url, data)
+        seconds["insert"] = time.perf_counter() - started
+        progress.update(task, description="database path: load_batch")
+        settings = Settings(database_url=url, data_dir=Path(tmp), secret_key="bench",
+                            jobs_enabled=False)
+        since = _at(EPOCH_START - 86_400)
+        until = since + timedelta(days=WINDOW_DAYS + 2)
+        batch, seconds["load"] = asyncio.run(_load(settings, since, until))
+        progress.update(task, description="database path: detect_rings")
+        started = time.perf_counter()
+        found = detect_rings(batch)
+        seconds["detect"] = time.perf_counter() - started
+        in_memory = detect_rings(data.batch)
+        progress.stop_task(task)
+    precision, recall = member_precision_recall(found.flagged_buyers, data.ring_buyers)
+    same = ([(r.buyers, r.shops, r.order_ids) for r in found.rings]
+            == [(r.buyers, r.shops, r.order_ids) for r in in_memory.rings])
+    return {"orders": len(batch), "rows_written": written, "insert_s": seconds["insert"], "load_s": seconds["load"],
+            "detect_s": seconds["detect"], "total_s": seconds["load"] + seconds["detect"],
+            "rings": len(found.rings), "planted_rings": len(data.rings), "precision": precision, "recall": recall,
+            "same_as_in_memory": same}
+
+
+def render_db(f: dict[str, Any]) -> None:
+    table = Table(title=f"the same through the database: {f['orders']:,} orders in SQLite")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("rows bulk-inserted (Core) / s", f"{f['rows_written']:,} / {f['insert_s']:.1f}")
+    table.add_row("load_batch s (one SELECT)", f"{f['load_s']:.2f}")
+    table.add_row("detect_rings s", f"{f['detect_s']:.2f}")
+    table.add_row("load + detect s", f"{f['total_s']:.2f}")
+    table.add_row("suspected rings / planted", f"{f['rings']} / {f['planted_rings']}")
+    table.add_row("precision, ring members", f"{f['precision']:.3f}")
+    table.add_row("recall, ring members", f"{f['recall']:.3f}")
+    table.add_row("same rings as in memory", "yes" if f["same_as_in_memory"] else "[red]no[/]")
+    out.print(table)
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rings", type=int, default=None, help="planted rings (default: one per 12,500 orders)")
+    parser.add_argument("--db-orders", type=int, default=100_000,
+                        help="orders for the database path (SQLite; 0 skips it)")
     return parser.parse_args()
 
 
@@ -129,6 +321,10 @@ def run() -> None:
     data, found, seconds = measure(args)
     f = figures(data, found, seconds)
     render(f, found)
+    del data, found  # the database path runs in the memory the million orders held
+    db = measure_db(args) if args.db_orders else None
+    if db is not None:
+        render_db(db)
     met = (f["detect_s"] <= TARGET_SECONDS and f["precision"] >= TARGET_PRECISION
            and f["recall"] >= TARGET_RECALL)
     doc = {
@@ -138,6 +334,12 @@ def run() -> None:
         "flagged": f["flagged"], "seed": args.seed,
         "target_seconds": TARGET_SECONDS, "target_precision": TARGET_PRECISION, "target_recall": TARGET_RECALL,
         "met": met,
+        "db": None if db is None else {
+            "backend": "sqlite", "orders": db["orders"], "load_seconds": round(db["load_s"], 2),
+            "detect_seconds": round(db["detect_s"], 2), "seconds": round(db["total_s"], 2),
+            "insert_seconds": round(db["insert_s"], 1), "precision": round(db["precision"], 4),
+            "recall": round(db["recall"], 4), "rings": db["rings"], "planted_rings": db["planted_rings"],
+            "same_as_in_memory": db["same_as_in_memory"]},
     }
     sys.stdout.write(json.dumps(doc) + "\n")
     sys.stdout.flush()

@@ -39,6 +39,7 @@ DOMAIN_MODULES = (
     "laotie.orders.tasks",
     "laotie.social.handlers",
     "laotie.trust.chat_abuse",
+    "laotie.trust.fraud_tasks",
     "laotie.trust.governance_tasks",
     "laotie.trust.handlers",
     "laotie.trust.service.deposits",
@@ -109,13 +110,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.social.endpoints import router as social_router
     from laotie.social.video_endpoints import router as video_router
     from laotie.trust.deposit_endpoints import router as deposit_router
+    from laotie.trust.fraud_endpoints import router as fraud_router
     from laotie.trust.governance_endpoints import router as governance_router
     from laotie.trust.score_endpoints import router as score_router
     from laotie.web import install_pages
 
     for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router,
                    gift_router, social_router, video_router, deposit_router, governance_router,
-                   aftersales_router, feedback_router, score_router):
+                   aftersales_router, feedback_router, score_router, fraud_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

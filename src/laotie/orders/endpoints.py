@@ -28,12 +28,14 @@ from laotie.orders.schemas import (
     ShipIn,
 )
 from laotie.orders.service import cart, lifecycle, payment, queries
-from laotie.orders.service.checkout import Address, CheckoutResult, LineRequest, checkout
+from laotie.orders.service.checkout import Address, CheckoutResult, LineRequest, checkout, device_fingerprint
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=120,
                                               pattern=r"^[\x21-\x7e]+$")]
+# The app's own long-lived device id; orders keep its hash for fake-order detection.
+DeviceId = Annotated[str | None, Header(alias="X-Device-Id", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 StatusFilter = Annotated[str | None, Query(pattern="^(" + "|".join(ORDER_STATUSES) + ")$")]
 
 
@@ -57,7 +59,7 @@ def checkout_out(r: CheckoutResult) -> CheckoutOut:
 
 @router.post("/checkout", status_code=201)
 async def create_checkout(body: CheckoutIn, request: Request, user: CurrentUser, s: Session,
-                          idempotency_key: IdempotencyKey = None) -> CheckoutOut:
+                          idempotency_key: IdempotencyKey = None, device_id: DeviceId = None) -> CheckoutOut:
     settings = get_db(request).settings
     lines = [LineRequest(i.sku_id, i.quantity) for i in body.items]
     address = Address(**body.address.model_dump())
@@ -67,7 +69,8 @@ async def create_checkout(body: CheckoutIn, request: Request, user: CurrentUser,
         result = await checkout_with_coupon(s, settings, user, body.coupon_id, lines, address,
                                             idempotency_key=idempotency_key)
     else:
-        result = await checkout(s, settings, user, lines, address, idempotency_key=idempotency_key)
+        result = await checkout(s, settings, user, lines, address, idempotency_key=idempotency_key,
+                                device_fp=device_fingerprint(device_id))
     return checkout_out(result)
 
 

@@ -21,6 +21,7 @@ def install_pages(app: FastAPI) -> None:
         aftersales,
         buyer,
         feedback,
+        fraud,
         gifts,
         governance,
         live,
@@ -36,7 +37,7 @@ def install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (account, aftersales, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos,
                    feedback, scores,
-                   governance):
+                   governance, fraud):
         app.include_router(module.router)
 
     api_handler = cast(Callable[[Request, Exception], Awaitable[Response]], app.exception_handlers[DomainError])

@@ -109,6 +109,14 @@ class CheckoutResult:
     replayed: bool = False
 
 
+def device_fingerprint(raw: str | None) -> str | None:
+    """What an order keeps of the buyer's device id (cookie or X-Device-Id): sha256, first 32 hex.
+
+    Fake-order detection only compares fingerprints, so the raw id never needs storing.
+    """
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32] if raw else None
+
+
 def _merge(lines: list[LineRequest]) -> list[LineRequest]:
     qty: dict[tuple[int, int | None, int | None, bool], int] = {}
     for line in lines:
@@ -147,6 +155,7 @@ async def checkout(
     idempotency_key: str | None = None,
     source: str = "direct",
     discount: Discount | None = None,
+    device_fp: str | None = None,  # `device_fingerprint` of the ordering device, for fraud detection
 ) -> CheckoutResult:
     lines = _merge(lines)
     gateway = gateway_for(settings)
@@ -204,7 +213,7 @@ async def checkout(
                          for i, ln in by_shop[shop_id])
         order_rows.append({
             "buyer_id": buyer.id, "shop_id": shop_id, "payment_id": payment_id, "status": "pending_payment",
-            "total": total, "commission": commission, "discount": off, "source": source,
+            "total": total, "commission": commission, "discount": off, "source": source, "device_fp": device_fp,
             "recipient": address.recipient,
             "phone": address.phone, "address": address.address, "pay_deadline": deadline, "created_at": now,
         })

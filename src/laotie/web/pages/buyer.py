@@ -15,13 +15,14 @@ from laotie.kit.http import Session, get_db
 from laotie.kit.types import MAX_ID, PathId
 from laotie.models import ORDER_STATUSES
 from laotie.orders.service import cart, lifecycle, payment, queries
-from laotie.orders.service.checkout import PHONE_PATTERN, Address, LineRequest, checkout
+from laotie.orders.service.checkout import PHONE_PATTERN, Address, LineRequest, checkout, device_fingerprint
 from laotie.orders.service.queries import order_view
 from laotie.web.render import Form, PageUser, attempt, number, redirect, refusal, render, text
 
 router = APIRouter(include_in_schema=False)
 PHONE = re.compile(PHONE_PATTERN)
 SOURCE_PATTERN = r"^(direct|live:\d{1,18}|video:\d{1,18}|profile:\d{1,18})$"
+DEVICE_COOKIE = "laotie_device"
 
 
 @router.post("/cart/add")
@@ -83,7 +84,13 @@ async def checkout_page(request: Request, s: Session, user: PageUser,
     ctx["src"] = src
     if not ctx["items"]:
         return redirect("/cart")
-    return render(request, "checkout.html", user=user, **ctx)
+    response = render(request, "checkout.html", user=user, **ctx)
+    if not request.cookies.get(DEVICE_COOKIE):
+        # A long-lived random id per browser: orders keep its hash, so fake-order detection can
+        # see twenty accounts ordering from one phone (a device farm).
+        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(18), max_age=2 * 365 * 86_400, httponly=True,
+                            samesite="lax", secure=get_db(request).settings.cookie_secure)
+    return response
 
 
 @router.post("/checkout")
@@ -95,6 +102,7 @@ async def place_order(request: Request, s: Session, user: PageUser, data: Form) 
     source = src if re.fullmatch(SOURCE_PATTERN, src) else "direct"
     address = Address(text(data, "recipient", 60), text(data, "phone", 30), text(data, "address", 300))
     key = text(data, "idempotency_key", 120) or None
+    device_fp = device_fingerprint(request.cookies.get(DEVICE_COOKIE, "")[:64])  # set by the checkout page
     ctx = await _checkout_context(s, user, sku, qty)
     ctx["address"] = address.__dict__
     ctx["src"] = source
@@ -105,7 +113,7 @@ async def place_order(request: Request, s: Session, user: PageUser, data: Form) 
         async with attempt(s):
             if sku is not None:
                 result = await checkout(s, settings, user, [LineRequest(sku, qty)], address, idempotency_key=key,
-                                        source=source)
+                                        source=source, device_fp=device_fp)
             else:
                 result = await cart.checkout_cart(s, settings, user, address, idempotency_key=key)
     except DomainError as exc:
