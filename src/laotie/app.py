@@ -21,6 +21,7 @@ from laotie.kit.jobs import scheduler
 from laotie.kit.realtime import make_hub
 from laotie.live.flash_redis import RedisFlash
 from laotie.live.stock_feed import StockFeed
+from laotie.traffic.service.feed import feed_of
 
 log = logging.getLogger("laotie")
 
@@ -44,6 +45,7 @@ DOMAIN_MODULES = (
     "laotie.trust.handlers",
     "laotie.trust.service.deposits",
     "laotie.trust.service.governance",
+    "laotie.traffic.handlers",
 )
 
 
@@ -70,7 +72,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             database.services["flash_gate"] = gate
             if settings.flash_persister == "in_process":
                 tasks.append(asyncio.create_task(gate.run_persister(), name="flash-persister"))
-        tasks += [asyncio.create_task(dispatcher.run_forever(), name="outbox")]
+        tasks += [asyncio.create_task(dispatcher.run_forever(), name="outbox"),
+                  asyncio.create_task(feed_of(database).run_forever(database), name="feed-refresh")]
         if settings.jobs_enabled:
             tasks.append(asyncio.create_task(
                 scheduler.run_forever(database, settings.jobs_interval_seconds), name="jobs"))
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.orders.endpoints import router as orders_router
     from laotie.social.endpoints import router as social_router
     from laotie.social.video_endpoints import router as video_router
+    from laotie.traffic.endpoints import router as traffic_router
     from laotie.trust.deposit_endpoints import router as deposit_router
     from laotie.trust.fraud_endpoints import router as fraud_router
     from laotie.trust.governance_endpoints import router as governance_router
@@ -117,7 +121,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router,
                    gift_router, social_router, video_router, deposit_router, governance_router,
-                   aftersales_router, feedback_router, score_router, fraud_router):
+                   aftersales_router, feedback_router, score_router, traffic_router, fraud_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

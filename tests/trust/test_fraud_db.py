@@ -328,6 +328,14 @@ async def test_confirming_excludes_the_orders_and_tells_the_other_domains(api: A
     confirmed_list = (await api.call("GET", "/api/v1/fraud/rings?status=confirmed", world.op_token,
                                      expect=200)).json()
     assert [x["id"] for x in confirmed_list] == [ring_id]
+    # Governance opens a 虚假交易 case against each of the ring's shops.
+    await api.settle()
+    from laotie.models import ViolationCase
+
+    async with api.db.transaction() as s:
+        opened = (await s.execute(select(ViolationCase.shop_id, ViolationCase.source)
+                                  .where(ViolationCase.violation_code == "fake_orders"))).all()
+    assert sorted(opened) == sorted((shop, "fraud_ring") for shop in world.ring_shops)
 
 
 async def test_dismissing_keeps_every_order_and_the_ring_stays_closed(api: Api, world: World) -> None:

@@ -194,6 +194,10 @@ class FeedIndex:
     def __contains__(self, key: object) -> bool:
         return key in self._slot_of
 
+    def candidates(self) -> list[ItemKey]:
+        """Every candidate's key (to reconcile with the database)."""
+        return list(self._slot_of)
+
     def slot_of(self, key: ItemKey) -> int | None:
         """The array slot of a candidate (for batch event recording), or None."""
         return self._slot_of.get(key)

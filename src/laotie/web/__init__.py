@@ -31,12 +31,13 @@ def install_pages(app: FastAPI) -> None:
         scores,
         social,
         storefront,
+        traffic,
         videos,
     )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (account, aftersales, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos,
-                   feedback, scores,
+                   feedback, scores, traffic,
                    governance, fraud):
         app.include_router(module.router)
 
