@@ -111,6 +111,9 @@ async def test_going_live_notifies_every_follower_once(api: Api) -> None:
     feed = (await api.call("GET", "/api/v1/feed/following", followers[1], expect=200)).json()
     assert [x["session_id"] for x in feed["live"]] == [session_id]
     assert [v["caption"] for v in feed["videos"]] == ["new", "old"]
+    # The page is logged, so the host's traffic report counts what following brought it.
+    mine = (await api.call("GET", "/api/v1/me/traffic", host, expect=200)).json()
+    assert mine["by_source"] == {"following": 2}  # its live room and its video
     profile = (await api.call("GET", f"/api/v1/users/{host_user.id}/profile", expect=200)).json()
     assert profile["live_session_id"] == session_id and profile["product_ids"] == [product]
     assert profile["fans"] == 4

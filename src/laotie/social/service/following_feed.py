@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.live.service import sessions
-from laotie.models import LiveSession, User, Video
+from laotie.models import LiveSession, User, Video, utcnow
 from laotie.social.service import follows, profiles
+from laotie.traffic.service.feed import log_following
 
 
 @dataclass
@@ -22,6 +23,9 @@ class FollowingFeed:
 async def following_feed(s: AsyncSession, viewer: User, *, videos: int = 30) -> FollowingFeed:
     followed = await follows.following(s, viewer.id, limit=5000)
     ids = [p.id for p in followed]
-    return FollowingFeed(live=await sessions.live_now(s, ids),
-                         videos=await profiles.recent_videos(s, ids, videos),
+    feed = FollowingFeed(live=await sessions.live_now(s, ids), videos=await profiles.recent_videos(s, ids, videos),
                          names={p.id: p.name for p in followed})
+    # Logged like the discovery feed, so a creator's traffic report shows what following brought.
+    await log_following(s, viewer.id, [(("live", x.id), x.host_id) for x in feed.live]
+                        + [(("video", v.id), v.owner_id) for v in feed.videos], utcnow())
+    return feed

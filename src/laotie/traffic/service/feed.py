@@ -221,3 +221,14 @@ async def _counters(s: AsyncSession, now: datetime) -> dict[ItemKey, list[float]
 async def impressions_of(s: AsyncSession, ids: Sequence[int]) -> list[Impression]:
     rows = await s.execute(select(Impression).where(Impression.id.in_(list(ids))))
     return list(rows.scalars().all())
+
+
+async def log_following(s: AsyncSession, viewer_id: int, items: Sequence[tuple[ItemKey, int]], now: datetime) -> None:
+    """Log a following-feed page (items with their owners) so traffic reports count it by source."""
+    if not items:
+        return
+    request_id = secrets.token_hex(8)
+    await s.execute(insert(Impression), [
+        {"request_id": request_id, "viewer_id": viewer_id, "feed": "following", "item_kind": key[0], "item_id": key[1],
+         "owner_id": owner, "position": i, "source": "following", "components": None, "served_at": now}
+        for i, (key, owner) in enumerate(items, start=1)])
