@@ -159,3 +159,15 @@ async def test_profile_pages_refuse_unknown_accounts_and_actions(api: Api) -> No
     assert 'data-follow="on"' in page.text
     assert (await api.client.get("/following")).status_code == 200
     assert (await api.client.get("/inbox")).status_code == 200
+
+
+async def test_the_me_page_lists_what_is_the_accounts(api: Api) -> None:
+    from tests.web.test_pages import sign_in
+
+    await api.user("creator", name="mecreator")
+    await sign_in(api, "mecreator")
+    page = await api.client.get("/me")
+    assert page.status_code == 200
+    for link in ("/orders", "/inbox", "/coins", "/me/cases", "/videos/upload", "/me/traffic"):
+        assert f'href="{link}"' in page.text
+    assert 'href="/merchant"' not in page.text.split("<main>")[1]

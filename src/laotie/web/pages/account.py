@@ -7,10 +7,12 @@ from fastapi import APIRouter, Request, Response
 from laotie.identity import service as identity
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
+from laotie.social.service import follows, inbox
 from laotie.web.render import (
     SESSION_COOKIE,
     Form,
     MaybeUser,
+    PageUser,
     attempt,
     redirect,
     refusal,
@@ -93,3 +95,10 @@ async def logout(request: Request, s: Session, _data: Form) -> Response:
     response = redirect("/")
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+@router.get("/me")
+async def me_page(request: Request, s: Session, user: PageUser) -> Response:
+    """Everything that is the signed-in account's, in one list a phone can scroll."""
+    return render(request, "me.html", user=user, counts=await follows.counts(s, user.id),
+                  unread=await inbox.unread_count(s, user.id))
