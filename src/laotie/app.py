@@ -30,6 +30,7 @@ log = logging.getLogger("laotie")
 DOMAIN_MODULES = (
     "laotie.aftersales.tasks",
     "laotie.catalog.handlers",
+    "laotie.feedback.handlers",
     "laotie.live.analytics_handlers",
     "laotie.live.analytics_tasks",
     "laotie.live.handlers",
@@ -43,6 +44,7 @@ DOMAIN_MODULES = (
     "laotie.trust.fraud_tasks",
     "laotie.trust.governance_tasks",
     "laotie.trust.handlers",
+    "laotie.trust.score_tasks",
     "laotie.trust.service.deposits",
     "laotie.trust.service.governance",
     "laotie.traffic.handlers",
