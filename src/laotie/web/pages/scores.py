@@ -2,6 +2,92 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request, Response
+
+from laotie.kit.errors import DomainError
+from laotie.kit.http import Session
+from laotie.trust.score import INDICATORS, Band, IndicatorScore, Kind
+from laotie.trust.score.indicators import DIMENSION_LABELS, DIMENSIONS
+from laotie.trust.service import scores
+from laotie.trust.service.scores import ScoreReport
+from laotie.web.render import Form, PageUser, attempt, redirect, render
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One indicator as the page prints it."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    applies_to: str
+    value: str
+    percentile: int | None  # 0–100, 100 = best in the category
+    score: float | None
+    weight: float
+    orders: int
+    peers: int
+    lower_is_better: bool
+
+
+def _value(ind: IndicatorScore) -> str:
+    if ind.value is None:
+        return "—"
+    if ind.indicator.kind is Kind.RATE:
+        return f"{ind.value * 100:.1f}%"
+    return f"{ind.value:.1f} h"
+
+
+def _rows(report: ScoreReport) -> dict[str, list[IndicatorRow]]:
+    by_dimension: dict[str, list[IndicatorRow]] = {d: [] for d in DIMENSIONS}
+    stored = report.score
+    for k, meta in enumerate(INDICATORS):
+        ind = stored.indicators[k] if stored else None
+        by_dimension[meta.dimension].append(IndicatorRow(
+            name=meta.name, label_zh=meta.label_zh, label_en=meta.label_en, applies_to=meta.applies_to,
+            value=_value(ind) if ind else "—",
+            percentile=None if ind is None or ind.percentile is None else round(ind.percentile * 100),
+            score=None if ind is None else ind.score, weight=0.0 if ind is None else ind.weight,
+            orders=0 if ind is None else ind.orders_counted, peers=0 if ind is None else ind.peers,
+            lower_is_better=meta.direction.value == "lower_is_better"))
+    return by_dimension
+
+
+def _chart(report: ScoreReport) -> str:
+    s = report.settings
+    return json.dumps({"days": [h.day.isoformat() for h in report.history],
+                       "totals": [h.total for h in report.history],
+                       "bands": [h.band.value for h in report.history],
+                       "min": s.score_min, "max": s.score_max, "good": s.good_from, "excellent": s.excellent_from})
+
+
+async def _page(request: Request, s: Session, user: PageUser, status_code: int = 200, **extra: object) -> Response:
+    report = await scores.my_score(s, user)
+    view = (await scores.trust_view(s, [report.shop.id]))[report.shop.id]
+    stored = report.score
+    return render(request, "scores/score.html", status_code=status_code, user=user, shop=report.shop, tab="score",
+                  report=report, stored=stored, view=view, rows=_rows(report), chart=_chart(report),
+                  dimension_labels=DIMENSION_LABELS, is_new=stored is None or stored.band is Band.NEW,
+                  weights=report.settings.dimension_weights, **extra)
+
+
+@router.get("/merchant/score")
+async def score_page(request: Request, s: Session, user: PageUser) -> Response:
+    """Total and band, the three dimensions, every indicator against the category, the diagnosis, the history."""
+    notice = "Score recomputed 已重新计算" if request.query_params.get("done") == "1" else None
+    return await _page(request, s, user, notice=notice)
+
+
+@router.post("/merchant/score/recompute")
+async def recompute(request: Request, s: Session, user: PageUser, data: Form) -> Response:
+    try:
+        async with attempt(s):
+            await scores.recompute_mine(s, user)
+    except DomainError as exc:
+        return await _page(request, s, user, status_code=exc.status, error=exc.message, error_code=exc.code)
+    return redirect("/merchant/score?done=1")
