@@ -336,6 +336,10 @@ async def test_confirming_excludes_the_orders_and_tells_the_other_domains(api: A
         opened = (await s.execute(select(ViolationCase.shop_id, ViolationCase.source)
                                   .where(ViolationCase.violation_code == "fake_orders"))).all()
     assert sorted(opened) == sorted((shop, "fraud_ring") for shop in world.ring_shops)
+    async with api.db.transaction() as s:  # sales figures never count them (and never go below zero)
+        from laotie.models import Product
+
+        assert min((await s.execute(select(Product.sold_count))).scalars().all()) >= 0
 
 
 async def test_dismissing_keeps_every_order_and_the_ring_stays_closed(api: Api, world: World) -> None:

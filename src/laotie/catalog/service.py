@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -333,7 +333,10 @@ async def shop_products(s: AsyncSession, user: User) -> tuple[Shop, list[Product
 async def product_sold(s: AsyncSession, quantities: dict[int, int]) -> None:
     """Keep `sold_count` for sorting by sales; called from the orders events."""
     for product_id, qty in sorted(quantities.items()):
-        await s.execute(update(Product).where(Product.id == product_id).values(sold_count=Product.sold_count + qty))
+        # Taking sales back (a fake-order ring) never goes below zero.
+        count = Product.sold_count + qty if qty >= 0 else case((Product.sold_count > -qty, Product.sold_count + qty),
+                                                                else_=0)
+        await s.execute(update(Product).where(Product.id == product_id).values(sold_count=count))
 
 
 async def sku_with_product(s: AsyncSession, sku_id: int) -> tuple[Sku, Product] | None:

@@ -157,3 +157,14 @@ async def paid_total_placed_between(s: AsyncSession, source: str, since: datetim
     stmt = select(func.coalesce(func.sum(Order.total), 0)).where(
         Order.source == source, Order.created_at >= since, Order.created_at < until, Order.paid_at.is_not(None))
     return int((await s.execute(stmt)).scalar_one())
+
+
+async def sold_quantities(s: AsyncSession, order_ids: Sequence[int]) -> dict[int, int]:
+    if not order_ids:
+        return {}
+    rows = await s.execute(select(OrderLine.product_id, func.sum(OrderLine.quantity))
+                           .join(Order, Order.id == OrderLine.order_id)
+                           .where(Order.id.in_(list(order_ids)), Order.paid_at.is_not(None),
+                                  Order.status != "cancelled")
+                           .group_by(OrderLine.product_id))
+    return {int(p): int(q) for p, q in rows.all()}

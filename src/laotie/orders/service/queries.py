@@ -71,3 +71,9 @@ async def paid_sales_by_product(s: AsyncSession, source: str, limit: int = 5) ->
 async def paid_total_placed_between(s: AsyncSession, source: str, since: datetime, until: datetime) -> int:
     """Paid sales of one source placed in a window: what a live PK contest scores as GMV."""
     return await repository.paid_total_placed_between(s, source, since, until)
+
+
+
+async def sold_quantities(s: AsyncSession, order_ids: Sequence[int]) -> dict[int, int]:
+    """Units per product in these orders, counting only orders that were paid and not closed."""
+    return await repository.sold_quantities(s, order_ids)
