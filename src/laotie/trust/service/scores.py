@@ -424,6 +424,11 @@ class _Latest:
 
 async def _latest(s: AsyncSession, shop_ids: Sequence[int] | None) -> dict[int, _Latest]:
     """The newest row per shop (all shops, or those given): the shop's standing now."""
+    if shop_ids is not None and len(shop_ids) > _WRITE_CHUNK:  # bound-parameter limits
+        out: dict[int, _Latest] = {}
+        for i in range(0, len(shop_ids), _WRITE_CHUNK):
+            out.update(await _latest(s, shop_ids[i:i + _WRITE_CHUNK]))
+        return out
     last = select(ShopScoreRow.shop_id, func.max(ShopScoreRow.day).label("day")).group_by(ShopScoreRow.shop_id)
     if shop_ids is not None:
         if not shop_ids:
@@ -473,7 +478,7 @@ async def recompute(s: AsyncSession, day: date | None = None, settings: ScoreSet
     else:
         scope = sorted({int(x) for x in shop_ids})
     scope = sorted(set(scope) | set(table.shop_id.tolist()))
-    before = await _latest(s, scope)
+    before = await _latest(s, None if shop_ids is None else scope)
     computed = {sc.shop_id: sc for sc in table.shops()}
     rows: list[dict[str, Any]] = []
     bands: Counter[str] = Counter()
@@ -662,9 +667,7 @@ async def trust_view(s: AsyncSession, shop_ids: Iterable[int]) -> dict[int, Trus
     if not ids:
         return {}
     settings, policy = await score_settings(s), await score_policy(s)
-    latest: dict[int, _Latest] = {}
-    for i in range(0, len(ids), _WRITE_CHUNK):
-        latest.update(await _latest(s, ids[i:i + _WRITE_CHUNK]))
+    latest = await _latest(s, ids)
     return {sid: _view(sid, latest.get(sid), settings, policy) for sid in ids}
 
 
@@ -681,6 +684,11 @@ async def reliable_products(s: AsyncSession, product_ids: Iterable[int], *, now:
     ids = sorted({int(x) for x in product_ids})
     if not ids:
         return set()
+    if len(ids) > _WRITE_CHUNK:  # a feed page's worth at a time keeps every IN list bounded
+        found: set[int] = set()
+        for i in range(0, len(ids), _WRITE_CHUNK):
+            found |= await reliable_products(s, ids[i:i + _WRITE_CHUNK], now=now)
+        return found
     rule = (await score_policy(s)).reliable
     since = (now or utcnow()) - timedelta(days=rule.window_days)
     ratings = await feedback_reviews.product_ratings(s, ids, since=since)
