@@ -39,7 +39,8 @@ class ScoreComponents(NamedTuple):
     fairness_boost: float  # 1 + K × deficit; 1.0 when fairness is off or owner not behind
     official_boost: float
     affinity: float  # the viewer's category affinity passed by the caller, 1.0 if none
-    final_score: float  # base × trust × fairness × official × affinity: decides who makes the page
+    final_score: float  # base × trust × fairness × official × affinity × goods: decides who makes the page
+    goods_boost: float = 1.0  # 靠谱好货: the item sells reliable goods
 
 
 class ServedEntry(NamedTuple):
@@ -70,6 +71,8 @@ class ServedEntry(NamedTuple):
             parts.append(f"official ×{c.official_boost:.2f}")
         if c.affinity != 1.0:
             parts.append(f"your interest in its category ×{c.affinity:.2f}")
+        if c.goods_boost != 1.0:
+            parts.append(f"reliable goods (靠谱好货) ×{c.goods_boost:.2f}")
         text = (f"Position {self.position}: {why}. Predicted value {c.base_value:.3g} points per impression "
                 f"(click-through {c.pctr:.2%}, {c.watch_seconds:.0f} s watched per click, "
                 f"{c.pcvr:.2%} order rate per click, ¥{c.order_value_fen / 100:.2f} per order); "

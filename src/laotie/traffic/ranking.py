@@ -149,6 +149,7 @@ class FeedIndex:
         self._active = np.zeros(cap, dtype=bool)
         self._item_owner = np.zeros(cap, dtype=np.intp)
         self._official = np.zeros(cap, dtype=bool)
+        self._goods = np.ones(cap)  # an item-level factor: 靠谱好货 (reliable goods) in its cart
         self._category = np.zeros(cap, dtype=np.intp)
         self._static = np.full(cap, -np.inf)  # base × trust × official; -inf when not a candidate
         self._fair = np.full(cap, -np.inf)  # _static × the owner's fairness boost
@@ -206,7 +207,7 @@ class FeedIndex:
         return self._keys[slot] if 0 <= slot < len(self._keys) else None
 
     def upsert(self, key: ItemKey, *, owner_id: int, owner_created_at: datetime, official: bool = False,
-               category: int = 0) -> int:
+               category: int = 0, goods_boost: float = 1.0) -> int:
         """Add a candidate or update its owner, official tag or category; returns its slot.
 
         A new item starts with no history, so the estimates give it the catalogue prior.
@@ -226,6 +227,9 @@ class FeedIndex:
         self._owner_items[owner] += 1
         self._item_owner[slot] = owner
         self._official[slot] = bool(official)
+        if not math.isfinite(goods_boost) or goods_boost <= 0:
+            raise ValueError("goods_boost must be a positive number")
+        self._goods[slot] = float(goods_boost)
         self._category[slot] = int(category)
         self._stale = True
         return slot
@@ -409,6 +413,7 @@ class FeedIndex:
         self._active = np.concatenate([self._active, np.zeros(extra, dtype=bool)])
         self._item_owner = np.concatenate([self._item_owner, np.zeros(extra, dtype=np.intp)])
         self._official = np.concatenate([self._official, np.zeros(extra, dtype=bool)])
+        self._goods = np.concatenate([self._goods, np.ones(extra)])
         self._category = np.concatenate([self._category, np.zeros(extra, dtype=np.intp)])
         self._static = np.concatenate([self._static, np.full(extra, -np.inf)])
         self._fair = np.concatenate([self._fair, np.full(extra, -np.inf)])
@@ -473,7 +478,8 @@ class FeedIndex:
             self._static_official_boost = st.official_boost
             items = slice(0, n)
             official = np.where(self._official[items], st.official_boost, 1.0)
-            static = self.estimates.value[items] * self._owner_mult[self._item_owner[items]] * official
+            static = (self.estimates.value[items] * self._owner_mult[self._item_owner[items]] * official
+                      * self._goods[items])
             self._static[items] = np.where(self._active[items], static, -np.inf)
             self._targets_stale = True
             self._fair_due = True
@@ -485,7 +491,7 @@ class FeedIndex:
             changed = changed[self._active[changed]]
             official = np.where(self._official[changed], st.official_boost, 1.0)
             self._static[changed] = (self.estimates.value[changed]
-                                     * self._owner_mult[self._item_owner[changed]] * official)
+                                     * self._owner_mult[self._item_owner[changed]] * official * self._goods[changed])
             if st.fairness and not self._fair_due:
                 self._fair[changed] = self._static[changed] * self._boost[self._item_owner[changed]]
             self._merit_moved = True
@@ -591,7 +597,8 @@ class FeedIndex:
         affinity = aff[slots] if aff is not None else np.ones(n)
         base = est.value[slots]
         mult = self._owner_mult[owners]
-        final = base * mult * official_boost * fairness * affinity
+        goods = self._goods[slots]
+        final = base * mult * official_boost * fairness * affinity * goods
         limited = self._owner_limited[owners]
         limits: list[float | None] = (
             [lim if on else None for lim, on in zip(self._owner_limit[owners].tolist(), limited.tolist(), strict=True)]
@@ -600,7 +607,7 @@ class FeedIndex:
         components = map(ScoreComponents._make, zip(
             est.pctr[slots].tolist(), est.watch_seconds[slots].tolist(), est.pcvr[slots].tolist(),
             est.order_value[slots].tolist(), base.tolist(), mult.tolist(), limits, fairness.tolist(),
-            official_boost.tolist(), affinity.tolist(), final.tolist(), strict=True))
+            official_boost.tolist(), affinity.tolist(), final.tolist(), goods.tolist(), strict=True))
         entries = tuple(map(ServedEntry._make, zip(
             [self._keys[slot] for slot in order], range(1, n + 1), [SOURCES[c] for c in codes],
             self._owner_id[owners].tolist(), official.tolist(), self._young_item[slots].tolist(), components,

@@ -9,10 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laotie.catalog import service as catalog
 from laotie.kit.events import bus
 from laotie.traffic.service import policy
-from laotie.trust.service import cases, penalties
+from laotie.trust.service import cases, penalties, scores
 
-# Penalties' traffic limits reach the discovery feed through its policy interface.
+# The trust side fills the discovery feed's policy interface: penalties' traffic limits, the
+# shop score band's multiplier, and the boost of items selling reliable goods (靠谱好货).
 policy.register_limits(penalties.traffic_limits)
+policy.register_multipliers(scores.owner_multipliers)
+policy.register_goods(scores.product_boosts)
 
 
 @bus.on("claim.upheld", "trust.counterfeit_case")

@@ -25,7 +25,18 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laotie.models import FeedAction, Impression, LiveSession, OfficialTag, PlatformSetting, User, Video, utcnow
+from laotie.models import (
+    FeedAction,
+    Impression,
+    LiveCartItem,
+    LiveSession,
+    OfficialTag,
+    PlatformSetting,
+    User,
+    Video,
+    VideoProduct,
+    utcnow,
+)
 from laotie.traffic.pages import ItemKey, ScoreComponents, ServedEntry
 from laotie.traffic.ranking import FeedIndex
 from laotie.traffic.service import policy
@@ -91,6 +102,7 @@ class DiscoveryFeed:
         settings = await feed_settings(s)
         keys = await _candidates(s)
         tagged = await _official(s)
+        goods = await _goods_boosts(s, list(keys))
         new_policy = await policy.load_policy(s, now)
         counters = await _counters(s, now) if not self.loaded or self._refreshes % COUNTERS_EVERY == 0 else None
         async with self.lock:
@@ -100,7 +112,8 @@ class DiscoveryFeed:
                 self.index.remove(key)
             for key, (owner_id, owner_created) in keys.items():
                 official = ("host" if key[0] == "live" else "video", key[1]) in tagged or ("host", owner_id) in tagged
-                self.index.upsert(key, owner_id=owner_id, owner_created_at=owner_created, official=official)
+                self.index.upsert(key, owner_id=owner_id, owner_created_at=owner_created, official=official,
+                                  goods_boost=goods.get(key, 1.0))
             self.index.policy = new_policy
             self.index.refresh_policy()
             if counters:
@@ -186,6 +199,28 @@ async def _candidates(s: AsyncSession) -> dict[ItemKey, tuple[int, datetime]]:
     out: dict[ItemKey, tuple[int, datetime]] = {("live", int(i)): (int(o), c) for i, o, c in live.all()}
     out.update({("video", int(i)): (int(o), c) for i, o, c in videos.all()})
     return out
+
+
+async def _goods_boosts(s: AsyncSession, keys: list[ItemKey]) -> dict[ItemKey, float]:
+    """An item selling reliable goods (靠谱好货) gets the best boost among its cart's products."""
+    if not policy.GOODS_SOURCES:
+        return {}
+    videos = [i for k, i in keys if k == "video"]
+    rooms = [i for k, i in keys if k == "live"]
+    carts: dict[ItemKey, list[int]] = {}
+    for start in range(0, len(videos), 500):
+        rows = await s.execute(select(VideoProduct.video_id, VideoProduct.product_id)
+                               .where(VideoProduct.video_id.in_(videos[start:start + 500])))
+        for video, product in rows.all():
+            carts.setdefault(("video", int(video)), []).append(int(product))
+    if rooms:
+        rows = await s.execute(select(LiveCartItem.session_id, LiveCartItem.product_id)
+                               .where(LiveCartItem.session_id.in_(rooms)))
+        for room, product in rows.all():
+            carts.setdefault(("live", int(room)), []).append(int(product))
+    boosts = await policy.product_boosts(s, sorted({p for ps in carts.values() for p in ps}))
+    return {key: max(boosts.get(p, 1.0) for p in products) for key, products in carts.items()
+            if any(p in boosts for p in products)}
 
 
 async def _official(s: AsyncSession) -> set[tuple[str, int]]:

@@ -18,8 +18,12 @@ from laotie.traffic.policy import StaticPolicy
 MultiplierSource = Callable[[AsyncSession], Awaitable[dict[int, float]]]
 LimitSource = Callable[[AsyncSession, datetime], Awaitable[dict[int, float]]]
 
+# product id → factor for items whose cart sells it (靠谱好货 reliable goods).
+GoodsSource = Callable[[AsyncSession, list[int]], Awaitable[dict[int, float]]]
+
 MULTIPLIER_SOURCES: list[MultiplierSource] = []
 LIMIT_SOURCES: list[LimitSource] = []
+GOODS_SOURCES: list[GoodsSource] = []
 
 
 def register_multipliers(source: MultiplierSource) -> None:
@@ -30,6 +34,20 @@ def register_multipliers(source: MultiplierSource) -> None:
 def register_limits(source: LimitSource) -> None:
     if source not in LIMIT_SOURCES:
         LIMIT_SOURCES.append(source)
+
+
+def register_goods(source: GoodsSource) -> None:
+    if source not in GOODS_SOURCES:
+        GOODS_SOURCES.append(source)
+
+
+async def product_boosts(s: AsyncSession, product_ids: list[int]) -> dict[int, float]:
+    """Each product's factor (the product of every source's), for the ones any source boosts."""
+    boosts: dict[int, float] = {}
+    for source in GOODS_SOURCES:
+        for product, factor in (await source(s, product_ids)).items():
+            boosts[product] = boosts.get(product, 1.0) * factor
+    return boosts
 
 
 async def load_policy(s: AsyncSession, now: datetime) -> StaticPolicy:
