@@ -9,7 +9,7 @@ from tests.support import Api
 
 async def test_a_confirmed_rings_orders_stop_counting_in_sales(api: Api) -> None:
     op = await api.operator()
-    merchant, product, sku = await api.merchant_with_product(await api.category(op), price=1000, stock=10)
+    _, product, sku = await api.merchant_with_product(await api.category(op), price=1000, stock=10)
     buyer = await api.user()
     orders = []
     for qty in (2, 1, 3):
