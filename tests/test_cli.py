@@ -11,7 +11,19 @@ from typer.testing import CliRunner
 from laotie.cli import app
 from laotie.kit.db import Database
 from laotie.ledger import service as ledger
-from laotie.models import Order, Product
+from laotie.models import (
+    Aftersale,
+    CoinWallet,
+    CounterfeitClaim,
+    DepositTopup,
+    Follow,
+    Impression,
+    Order,
+    Product,
+    Video,
+    VideoProduct,
+    ViolationCase,
+)
 from laotie.sim.demo import DemoSize, seed_demo
 from tests.conftest import make_settings
 
@@ -43,19 +55,46 @@ def test_upgrade_then_ledger_check(env: Path) -> None:
 async def test_demo_world_is_deterministic_and_balanced(tmp_path: Path, migrated_sqlite: Path) -> None:
     import shutil
 
+    ffmpeg = shutil.which("ffmpeg") is not None
     counts = []
     for run in ("a", "b"):
         path = tmp_path / f"{run}.db"
         shutil.copy(migrated_sqlite, path)
         db = Database.connect(make_settings(tmp_path, f"sqlite+aiosqlite:///{path}"))
         world = await seed_demo(db, seed=3, size=DemoSize(merchants=3, products_per_merchant=4, creators=2,
-                                                          consumers=12, orders=60))
+                                                          consumers=12, orders=60, videos=2, coin_buyers=2,
+                                                          feed_viewers=3))
         async with db.transaction() as s:
             statuses = dict((await s.execute(select(Order.status, func.count()).group_by(Order.status))).all())
             products = (await s.execute(select(func.count()).select_from(Product))).scalar_one()
+            follows = (await s.execute(select(func.count()).select_from(Follow))).scalar_one()
+            aftersales = dict((await s.execute(select(Aftersale.status, func.count())
+                                               .group_by(Aftersale.status))).all())
+            shipping_paid = (await s.execute(select(func.sum(Aftersale.shipping_compensation)))).scalar_one()
+            claims = (await s.execute(select(CounterfeitClaim.status))).scalars().all()
+            cases = (await s.execute(select(ViolationCase.violation_code, ViolationCase.status))).all()
+            topups = (await s.execute(select(DepositTopup.status, func.count())
+                                      .group_by(DepositTopup.status))).all()
+            coins = (await s.execute(select(func.sum(CoinWallet.coins)))).scalar_one()
+            videos = (await s.execute(select(func.count()).select_from(Video))).scalar_one()
+            carts = (await s.execute(select(func.count()).select_from(VideoProduct))).scalar_one()
+            impressions = (await s.execute(select(func.count()).select_from(Impression))).scalar_one()
             assert (await ledger.check(s)).ok
         await db.dispose()
-        counts.append((world.counts, statuses, products))
+        counts.append((world.counts, statuses, products, follows, aftersales, claims, cases, topups, coins,
+                       videos, carts))
+        assert world.notes == [] if ffmpeg else any("ffmpeg" in note for note in world.notes)
     assert counts[0] == counts[1]
-    statuses = counts[0][1]
+    _, statuses, _, follows, aftersales, claims, cases, topups, coins, videos, carts = counts[0]
     assert set(statuses) == {"pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"}
+    assert follows > 12  # consumer1 alone follows creator1 and merchant1
+    assert aftersales == {"refunded": 2, "awaiting_return": 1, "disputed": 1}
+    assert shipping_paid == 1_000  # the refunded return's 退货补运费
+    assert claims == ["filed"]
+    assert cases == [("late_shipping", "notified")]
+    assert topups == [("credited", 3)]
+    assert coins == 60 + 300
+    if ffmpeg:  # videos (and the feed that serves them) need ffmpeg; without it the demo says so
+        assert videos == 2 and carts >= 2 and impressions > 0
+    else:
+        assert videos == 0 and impressions == 0

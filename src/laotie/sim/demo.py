@@ -3,23 +3,23 @@
 Everything is created the way users would create it — registration, shops,
 products, checkouts, signed gateway notifications, shipping, carrier
 notifications, receipt — so the demo exercises the same rules as production.
+The rest of the platform (follows, videos, deposits, after-sales, coins, a case,
+feed pages) is seeded by `demo_platform` on top of this.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from laotie.catalog import service as catalog
 from laotie.identity import service as identity
 from laotie.kit.db import Database
-from laotie.kit.errors import DomainError
-from laotie.models import User
-from laotie.orders import logistics
-from laotie.orders.gateway import gateway_for
+from laotie.models import User, utcnow
 from laotie.orders.service import checkout as checkout_service
-from laotie.orders.service import lifecycle, payment
+from laotie.sim import demo_platform as platform
+from laotie.sim.demo_platform import Progress, place_order
 
 DEMO_PASSWORD = "laotie123"  # noqa: S105 - published on purpose: demo logins
 
@@ -48,6 +48,7 @@ CITIES = ["Linyi", "Hangzhou", "Chengdu", "Harbin", "Guangzhou", "Xi'an", "Kunmi
 class DemoWorld:
     logins: dict[str, str] = field(default_factory=dict)  # role -> username
     counts: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was left out, and why (e.g. no ffmpeg)
 
 
 @dataclass
@@ -57,24 +58,43 @@ class DemoSize:
     creators: int = 20
     consumers: int = 200
     orders: int = 400
+    videos: int = 10  # posted by creators and shops in turn (needs ffmpeg)
+    coin_buyers: int = 3
+    feed_viewers: int = 40  # consumers who open the discovery feed once
 
 
-Progress = Callable[[str, int], None]
+def progress_total(size: DemoSize) -> int:
+    """How many steps `seed_demo` reports for this size, for a progress bar's total."""
+    categories = len(CATEGORIES) + sum(len(children) for _, children in CATEGORIES.values())
+    return (categories + size.merchants + size.creators + size.consumers + size.orders
+            + size.consumers + size.videos + size.merchants + platform.AFTERSALE_STEPS + size.coin_buyers + 1
+            + size.feed_viewers)
+
+
+def _joined_days_ago(user: User, days: float) -> None:
+    # No service backdates an account, so the demo writes created_at itself: buyers then
+    # pass the good-standing age for guarantees (laotie.aftersales.standing), and only the
+    # newest creators are in the feed's cold start, as on a platform that has been running.
+    user.created_at = utcnow() - timedelta(days=days)
 
 
 async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
                     progress: Progress | None = None) -> DemoWorld:
     size = size or DemoSize()
     rng = random.Random(seed)
+    ages = random.Random(f"{seed}:ages")  # its own stream: the shops and orders stay as they were
     settings = db.settings
     step = progress or (lambda _label, _n: None)
     world = DemoWorld()
     password_hash = await identity.hash_password(settings, DEMO_PASSWORD)
 
-    async def account(username: str, roles: set[str], display: str) -> User:
-        return await identity.register_user(s, settings, username=username, password=DEMO_PASSWORD,
+    async def account(username: str, roles: set[str], display: str, days_old: float | None = None) -> User:
+        user = await identity.register_user(s, settings, username=username, password=DEMO_PASSWORD,
                                             display_name=display, roles=roles, self_serve=False,
                                             password_hash=password_hash)
+        if days_old is not None:
+            _joined_days_ago(user, days_old)
+        return user
 
     async with db.transaction() as s:
         operator = await account("operator", {"operator"}, "Platform operator 小二")
@@ -88,10 +108,15 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
         step("categories", len(leaf_ids) + len(CATEGORIES))
 
     skus: list[tuple[int, int]] = []  # (sku_id, merchant user id)
+    merchants: list[User] = []
+    products: dict[int, list[tuple[int, str]]] = {}
+    prices: dict[int, list[tuple[int, int]]] = {}
     leaves = sorted(leaf_ids)
     for m in range(size.merchants):
         async with db.transaction() as s:
-            merchant = await account(f"merchant{m + 1}", {"merchant"}, f"Merchant {m + 1}")
+            merchant = await account(f"merchant{m + 1}", {"merchant"}, f"Merchant {m + 1}",
+                                     days_old=ages.uniform(30, 720))
+            merchants.append(merchant)
             city = CITIES[m % len(CITIES)]
             await catalog.open_shop(s, merchant, name=f"{city} 老铁 shop {m + 1}",
                                     description=f"Direct from {city}: what we grow and make, shipped in 48 hours.")
@@ -113,6 +138,8 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
                 await catalog.publish_product(s, merchant, product.id)
                 view = await catalog.product_view(s, product.id)
                 skus.extend((k.id, merchant.id) for k in view.skus)
+                products.setdefault(merchant.id, []).append((product.id, title))
+                prices.setdefault(merchant.id, []).extend((k.id, k.price) for k in view.skus)
             if m == 0:
                 await catalog.create_product(s, merchant, catalog.ProductDraft(
                     title="Linyi apples on Taobao (link-out)", category_id=leaf_ids["Fruit 水果"],
@@ -120,55 +147,53 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
         step("merchants", 1)
 
     async with db.transaction() as s:
+        creators = []
         for c in range(size.creators):
-            await account(f"creator{c + 1}", {"creator"}, f"Creator {c + 1} 主播")
+            # The last two creators joined this week, so the feed's cold start has someone to lift.
+            new = size.creators >= 4 and c >= size.creators - 2
+            creators.append(await account(f"creator{c + 1}", {"creator"}, f"Creator {c + 1} 主播",
+                                          days_old=ages.uniform(0, 5) if new else ages.uniform(20, 400)))
         step("creators", size.creators)
-        consumers = [await account(f"consumer{i + 1}", {"consumer"}, f"老铁 {i + 1}") for i in range(size.consumers)]
+        consumers = [await account(f"consumer{i + 1}", {"consumer"}, f"老铁 {i + 1}", days_old=ages.uniform(8, 365))
+                     for i in range(size.consumers)]
         step("consumers", size.consumers)
 
-    gateway = gateway_for(settings)
     fates = ["completed"] * 40 + ["delivered"] * 10 + ["shipped"] * 15 + ["paid"] * 15 + ["pending"] * 8 + [
         "cancelled"] * 12
     made = {f: 0 for f in set(fates)}
+    unshipped: dict[int, list[int]] = {}
     for n in range(size.orders):
         buyer = consumers[rng.randrange(len(consumers))]
-        sku_id, _merchant_id = skus[rng.randrange(len(skus))]
+        sku_id, merchant_id = skus[rng.randrange(len(skus))]
         fate = rng.choice(fates)
         address = checkout_service.Address(buyer.display_name, f"138{rng.randrange(10**8):08d}",
                                            f"{rng.randint(1, 300)} {rng.choice(CITIES)} Road")
         async with db.transaction() as s:
-            try:
-                async with s.begin_nested():
-                    result = await checkout_service.checkout(
-                        s, settings, buyer, [checkout_service.LineRequest(sku_id, rng.randint(1, 2))], address)
-            except DomainError:  # sold out or over a purchase limit: a real buyer would just move on
-                step("orders", 1)
-                continue
-            order_id = result.order_ids[0]
-            if fate == "cancelled":
-                await lifecycle.cancel_order(s, order_id, reason="buyer_cancelled", buyer=buyer)
-            elif fate != "pending":
-                body, sig = gateway.notification(payment_id=result.payment_id, amount=result.amount,
-                                                 currency=settings.currency, status="succeeded")
-                await payment.handle_notification(s, settings, body, sig)
-                if fate in ("shipped", "delivered", "completed"):
-                    order = await lifecycle.get_order(s, order_id)
-                    seller = await s.get(User, (await catalog.get_shop(s, order.shop_id)).owner_id)
-                    assert seller is not None
-                    tracking = f"SF{seed}{n:06d}"
-                    await lifecycle.ship_order(s, seller, order_id, carrier="SF Express", tracking_no=tracking)
-                    if fate in ("delivered", "completed"):
-                        b, sg = logistics.delivery_notification(settings, order_id, tracking)
-                        oid, tn = logistics.verify_delivery(settings, b, sg)
-                        await lifecycle.deliver_order(s, oid, tn)
-                    if fate == "completed":
-                        await lifecycle.confirm_receipt(s, buyer, order_id)
+            order_id = await place_order(s, settings, buyer, sku_id, rng.randint(1, 2), address, fate,
+                                         f"SF{seed}{n:06d}")
+        if order_id is not None:
             made[fate] += 1
+            if fate == "paid":
+                unshipped.setdefault(merchant_id, []).append(order_id)
         step("orders", 1)
+
+    cast = platform.Cast(db=db, seed=seed, step=step, operator=operator, merchants=merchants, creators=creators,
+                         consumers=consumers, leaf_ids=leaf_ids, products=products,
+                         skus={m: sorted(k, key=lambda sku: (sku[1], sku[0])) for m, k in prices.items()},
+                         unshipped=unshipped)
+    await platform.seed_follows(cast)
+    await platform.seed_videos(cast, size.videos)
+    await platform.seed_deposits(cast)
+    await platform.seed_aftersales(cast)
+    await platform.seed_coins(cast, size.coin_buyers)
+    await platform.seed_case(cast)
+    await platform.seed_feed(cast, size.feed_viewers)
 
     world.logins = {"operator": "operator", "merchant": "merchant1", "creator": "creator1",
                     "consumer": "consumer1"}
     world.counts = {"categories": len(leaf_ids) + len(CATEGORIES), "merchants": size.merchants,
                     "products": size.merchants * size.products_per_merchant, "creators": size.creators,
-                    "consumers": size.consumers, **{f"orders_{k}": v for k, v in sorted(made.items())}}
+                    "consumers": size.consumers, **{f"orders_{k}": v for k, v in sorted(made.items())},
+                    **cast.counts}
+    world.notes = cast.notes
     return world
