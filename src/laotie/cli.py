@@ -149,7 +149,7 @@ def demo(seed: Annotated[int, typer.Option(help="same seed, same world")] = 7,
     """Create the database if needed, seed a deterministic demo world, print logins, serve."""
     from laotie.kit.db import Database
     from laotie.kit.migrate import upgrade
-    from laotie.sim.demo import CATEGORIES, DEMO_PASSWORD, DemoSize, seed_demo
+    from laotie.sim.demo import DEMO_PASSWORD, DemoSize, progress_total, seed_demo
 
     settings = _settings()
     if fresh and settings.is_sqlite:
@@ -171,9 +171,7 @@ def demo(seed: Annotated[int, typer.Option(help="same seed, same world")] = 7,
                     return None
             with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console) as progress:
-                total = (len(CATEGORIES) + sum(len(c) for _, c in CATEGORIES.values())
-                         + size.merchants + size.creators + size.consumers + size.orders)
-                task = progress.add_task("seeding the demo world", total=total)
+                task = progress.add_task("seeding the demo world", total=progress_total(size))
 
                 def step(label: str, n: int) -> None:
                     progress.update(task, advance=n, description=f"seeding: {label}")
