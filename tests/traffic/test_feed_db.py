@@ -229,3 +229,34 @@ async def test_the_shop_score_band_and_reliable_goods_reach_the_ranking(api: Api
     async with api.db.transaction() as s:
         row = await s.get(Impression, mine[0]["impression_id"])
     assert row.components["trust_multiplier"] == 0.7 and row.components["goods_boost"] == 1.1
+
+
+async def test_the_feed_leans_to_what_the_viewer_buys(api: Api) -> None:
+    from laotie.models import VideoProduct
+
+    op = await api.operator()
+    tea_shop, tea, tea_sku = await api.merchant_with_product(await api.category(op, name="Tea"))
+    toy_shop, toy, _ = await api.merchant_with_product(await api.category(op, name="Toys"))
+    owners = {tea: (await user_of(api, tea_shop)).id, toy: (await user_of(api, toy_shop)).id}
+    async with api.db.transaction() as s:
+        for product, owner in owners.items():
+            for i in range(3):
+                video = Video(owner_id=owner, caption=f"{product} {i}", file_name=f"{product}-{i}.mp4", size_bytes=1)
+                s.add(video)
+                await s.flush()
+                s.add(VideoProduct(video_id=video.id, product_id=product, position=0))
+    tea_lover = await api.user()
+    c = (await api.buy(tea_lover, tea_sku)).json()
+    await api.pay(tea_lover, c["payment_id"])
+    async with api.db.transaction() as s:
+        await feed_of(api.db).refresh(s, utcnow())
+    page = await discover(api, tea_lover, k=3)
+    assert {x["title"].split()[0] for x in page} == {str(tea)}  # all three tea videos first
+    stranger_page = await discover(api, await api.user(), k=6)
+    async with api.db.transaction() as s:
+        affinities = {r.components["affinity"] for r in (await s.execute(
+            select(Impression).where(Impression.id.in_([x["impression_id"] for x in stranger_page])))).scalars()}
+        mine = {r.components["affinity"] for r in (await s.execute(
+            select(Impression).where(Impression.id.in_([x["impression_id"] for x in page])))).scalars()}
+    assert affinities == {1.0}  # no history, no personalisation
+    assert min(mine) > 1.0

@@ -39,7 +39,7 @@ from laotie.models import (
 )
 from laotie.traffic.pages import ItemKey, ScoreComponents, ServedEntry
 from laotie.traffic.ranking import FeedIndex
-from laotie.traffic.service import policy
+from laotie.traffic.service import policy, tastes
 from laotie.traffic.settings import FeedSettings
 
 log = logging.getLogger("laotie.feed")
@@ -96,24 +96,29 @@ class DiscoveryFeed:
         self.lock = asyncio.Lock()
         self.loaded = False
         self._refreshes = 0
+        self.tastes = tastes.Tastes()
+        self.item_category: dict[ItemKey, int] = {}
 
     async def refresh(self, s: AsyncSession, now: datetime) -> None:
         """Bring candidates, official tags, the policy and the settings up to date with the database."""
         settings = await feed_settings(s)
         keys = await _candidates(s)
         tagged = await _official(s)
-        goods = await _goods_boosts(s, list(keys))
+        carts = await _carts(s, list(keys))
+        goods = await _goods_boosts(s, carts)
+        categories = await tastes.item_categories(s, carts)
         new_policy = await policy.load_policy(s, now)
         counters = await _counters(s, now) if not self.loaded or self._refreshes % COUNTERS_EVERY == 0 else None
         async with self.lock:
             self.settings = settings
             self.index.settings = settings
+            self.item_category = categories
             for key in [k for k in self.index.candidates() if k not in keys]:
                 self.index.remove(key)
             for key, (owner_id, owner_created) in keys.items():
                 official = ("host" if key[0] == "live" else "video", key[1]) in tagged or ("host", owner_id) in tagged
                 self.index.upsert(key, owner_id=owner_id, owner_created_at=owner_created, official=official,
-                                  goods_boost=goods.get(key, 1.0))
+                                  goods_boost=goods.get(key, 1.0), category=categories.get(key, 0))
             self.index.policy = new_policy
             self.index.refresh_policy()
             if counters:
@@ -129,8 +134,9 @@ class DiscoveryFeed:
         """Rank a page for the viewer and log its impressions in this transaction."""
         if not self.loaded:
             await self.refresh(s, now)
+        affinity = await self.tastes.of(s, viewer_id, now, self.item_category) if viewer_id is not None else None
         async with self.lock:
-            page = self.index.rank(viewer_key(viewer_id, anonymous_id), k, now)
+            page = self.index.rank(viewer_key(viewer_id, anonymous_id), k, now, affinity=affinity)
             for e in page.entries:
                 self.index.record("impression", e.key)
         if not page.entries:
@@ -201,23 +207,30 @@ async def _candidates(s: AsyncSession) -> dict[ItemKey, tuple[int, datetime]]:
     return out
 
 
-async def _goods_boosts(s: AsyncSession, keys: list[ItemKey]) -> dict[ItemKey, float]:
-    """An item selling reliable goods (靠谱好货) gets the best boost among its cart's products."""
-    if not policy.GOODS_SOURCES:
-        return {}
+async def _carts(s: AsyncSession, keys: list[ItemKey]) -> dict[ItemKey, list[int]]:
+    """The products each room's live cart and each video's cart show, in cart order."""
     videos = [i for k, i in keys if k == "video"]
     rooms = [i for k, i in keys if k == "live"]
     carts: dict[ItemKey, list[int]] = {}
     for start in range(0, len(videos), 500):
         rows = await s.execute(select(VideoProduct.video_id, VideoProduct.product_id)
-                               .where(VideoProduct.video_id.in_(videos[start:start + 500])))
+                               .where(VideoProduct.video_id.in_(videos[start:start + 500]))
+                               .order_by(VideoProduct.video_id, VideoProduct.position))
         for video, product in rows.all():
             carts.setdefault(("video", int(video)), []).append(int(product))
-    if rooms:
+    for start in range(0, len(rooms), 500):
         rows = await s.execute(select(LiveCartItem.session_id, LiveCartItem.product_id)
-                               .where(LiveCartItem.session_id.in_(rooms)))
+                               .where(LiveCartItem.session_id.in_(rooms[start:start + 500]))
+                               .order_by(LiveCartItem.session_id, LiveCartItem.position))
         for room, product in rows.all():
             carts.setdefault(("live", int(room)), []).append(int(product))
+    return carts
+
+
+async def _goods_boosts(s: AsyncSession, carts: dict[ItemKey, list[int]]) -> dict[ItemKey, float]:
+    """An item selling reliable goods (靠谱好货) gets the best boost among its cart's products."""
+    if not policy.GOODS_SOURCES:
+        return {}
     boosts = await policy.product_boosts(s, sorted({p for ps in carts.values() for p in ps}))
     return {key: max(boosts.get(p, 1.0) for p in products) for key, products in carts.items()
             if any(p in boosts for p in products)}
