@@ -67,7 +67,7 @@ async def create_checkout(body: CheckoutIn, request: Request, user: CurrentUser,
         from laotie.live.service.coupons import checkout_with_coupon
 
         result = await checkout_with_coupon(s, settings, user, body.coupon_id, lines, address,
-                                            idempotency_key=idempotency_key)
+                                            idempotency_key=idempotency_key, device_fp=device_fingerprint(device_id))
     else:
         result = await checkout(s, settings, user, lines, address, idempotency_key=idempotency_key,
                                 device_fp=device_fingerprint(device_id))
@@ -93,9 +93,9 @@ async def set_item(sku_id: PathId, body: CartQuantityIn, user: CurrentUser, s: S
 
 @router.post("/cart/checkout", status_code=201)
 async def checkout_cart(body: CartCheckoutIn, request: Request, user: CurrentUser, s: Session,
-                        idempotency_key: IdempotencyKey = None) -> CheckoutOut:
+                        idempotency_key: IdempotencyKey = None, device_id: DeviceId = None) -> CheckoutOut:
     result = await cart.checkout_cart(s, get_db(request).settings, user, Address(**body.address.model_dump()),
-                                      body.sku_ids, idempotency_key)
+                                      body.sku_ids, idempotency_key, device_fp=device_fingerprint(device_id))
     return checkout_out(result)
 
 

@@ -151,7 +151,7 @@ async def discount_for(s: AsyncSession, coupon: LiveCoupon) -> Discount:
 
 async def checkout_with_coupon(s: AsyncSession, settings: Settings, buyer: User, coupon_id: int,
                                lines: list[LineRequest], address: Address, *, idempotency_key: str | None = None,
-                               source: str = "direct") -> CheckoutResult:
+                               source: str = "direct", device_fp: str | None = None) -> CheckoutResult:
     """Checkout with a claimed coupon spent on the order from the coupon's shop.
 
     The claim is marked used by a conditional update before the orders are written, so
@@ -173,14 +173,14 @@ async def checkout_with_coupon(s: AsyncSession, settings: Settings, buyer: User,
         if idempotency_key:
             # A retried checkout that spent this coupon the first time gets its orders back.
             result = await checkout(s, settings, buyer, lines, address, idempotency_key=idempotency_key,
-                                    source=source, discount=discount)
+                                    source=source, discount=discount, device_fp=device_fp)
             if result.replayed:
                 return result
         raise CouponUsed("this coupon has been used on another order", field="coupon_id")
     if coupon.valid_until <= now:
         raise CouponExpired("this coupon has expired", field="coupon_id")
     result = await checkout(s, settings, buyer, lines, address, idempotency_key=idempotency_key, source=source,
-                            discount=discount)
+                            discount=discount, device_fp=device_fp)
     if result.replayed:
         # The key was first used without this coupon's claim being spent: keep the coupon.
         await s.execute(update(CouponClaim).where(CouponClaim.id == claim.id)

@@ -56,12 +56,13 @@ async def cart(s: AsyncSession, user: User) -> list[CartLine]:
 
 
 async def checkout_cart(s: AsyncSession, settings: Settings, user: User, address: Address,
-                        sku_ids: list[int] | None = None, idempotency_key: str | None = None) -> CheckoutResult:
+                        sku_ids: list[int] | None = None, idempotency_key: str | None = None,
+                        device_fp: str | None = None) -> CheckoutResult:
     lines = [ln for ln in await cart(s, user) if sku_ids is None or ln.sku.id in sku_ids]
     if not lines:
         raise EmptyCart("your cart is empty")
     result = await checkout(s, settings, user, [LineRequest(ln.sku.id, ln.item.quantity) for ln in lines],
-                            address, idempotency_key=idempotency_key)
+                            address, idempotency_key=idempotency_key, device_fp=device_fp)
     await s.execute(delete(CartItem).where(CartItem.user_id == user.id,
                                            CartItem.sku_id.in_([ln.sku.id for ln in lines])))
     return result

@@ -115,7 +115,7 @@ async def place_order(request: Request, s: Session, user: PageUser, data: Form) 
                 result = await checkout(s, settings, user, [LineRequest(sku, qty)], address, idempotency_key=key,
                                         source=source, device_fp=device_fp)
             else:
-                result = await cart.checkout_cart(s, settings, user, address, idempotency_key=key)
+                result = await cart.checkout_cart(s, settings, user, address, idempotency_key=key, device_fp=device_fp)
     except DomainError as exc:
         return refusal(request, "checkout.html", exc, user=user, **ctx)
     return redirect(result.pay_url)
