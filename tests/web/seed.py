@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.catalog import service as catalog
 from laotie.config import Settings
 from laotie.identity import service as identity
+from laotie.kit.migrate import upgrade_async
 from laotie.models import User
 
 PASSWORD = "password123"
@@ -45,3 +47,14 @@ async def merchant_with_product(s: AsyncSession, settings: Settings, username: s
     await catalog.publish_product(s, user, product.id)
     view = await catalog.product_view(s, product.id)
     return Merchant(user, product.id, view.skus[0].id)
+
+
+async def fresh_database(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Settings]:
+    """A browser test's own migrated SQLite database and settings (Chromium required: skip or fail)."""
+    from tests.serving import CHROMIUM, require
+
+    require(CHROMIUM.is_file(), f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    monkeypatch.setenv("LAOTIE_CONFIG", str(tmp / "absent.toml"))
+    url = f"sqlite+aiosqlite:///{tmp / 'laotie.db'}"
+    await upgrade_async(url)
+    return url, browser_settings(tmp, url)

@@ -14,11 +14,10 @@ from playwright.async_api import expect
 from sqlalchemy import update
 
 from laotie.kit.db import Database
-from laotie.kit.migrate import upgrade_async
 from laotie.models import User, Video, utcnow
-from tests.serving import CHROMIUM, require, serve
+from tests.serving import serve
 from tests.web.phone import assert_phone_width, phones
-from tests.web.seed import account, browser_settings
+from tests.web.seed import account, fresh_database
 
 pytestmark = pytest.mark.browser
 
@@ -30,11 +29,7 @@ class World:
 
 @pytest.fixture
 async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    require(CHROMIUM.is_file(), f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    monkeypatch.setenv("LAOTIE_CONFIG", str(tmp_path / "absent.toml"))
-    url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
-    await upgrade_async(url)
-    settings = browser_settings(tmp_path, url)
+    url, settings = await fresh_database(tmp_path, monkeypatch)
     db = Database.connect(settings)
     try:
         async with db.transaction() as s:

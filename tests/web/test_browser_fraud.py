@@ -18,13 +18,12 @@ from sqlalchemy import select
 
 from laotie.config import Settings
 from laotie.kit.db import Database
-from laotie.kit.migrate import upgrade_async
 from laotie.models import ExcludedOrder, FraudRing, utcnow
 from laotie.trust.service import fraud_rings
-from tests.serving import CHROMIUM, CHROMIUM_ARGS, require, serve
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, serve
 from tests.trust.test_fraud_db import World as Planted
 from tests.trust.test_fraud_db import plant
-from tests.web.seed import PASSWORD, browser_settings
+from tests.web.seed import PASSWORD, fresh_database
 
 pytestmark = pytest.mark.browser
 
@@ -41,11 +40,7 @@ class World:
 
 @pytest.fixture
 async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    require(CHROMIUM.is_file(), f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    monkeypatch.setenv("LAOTIE_CONFIG", str(tmp_path / "absent.toml"))
-    url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
-    await upgrade_async(url)
-    settings = browser_settings(tmp_path, url)
+    url, settings = await fresh_database(tmp_path, monkeypatch)
     db = Database.connect(settings)
     try:
         now = utcnow()

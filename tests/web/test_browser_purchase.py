@@ -23,9 +23,9 @@ from laotie.catalog import service as catalog
 from laotie.config import Settings
 from laotie.identity import service as identity
 from laotie.kit.db import Database
-from laotie.kit.migrate import upgrade_async
 from laotie.kit.money import rate_of, yuan
-from tests.serving import CHROMIUM, CHROMIUM_ARGS, require, serve
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.web.seed import fresh_database
 
 pytestmark = pytest.mark.browser
 
@@ -73,10 +73,7 @@ async def _seed(settings: Settings) -> tuple[int, int]:
 
 @pytest.fixture
 async def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Server]:
-    require(CHROMIUM.is_file(), f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    monkeypatch.setenv("LAOTIE_CONFIG", str(tmp_path / "absent.toml"))
-    url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
-    await upgrade_async(url)
+    url, _ = await fresh_database(tmp_path, monkeypatch)
     settings = Settings(database_url=url, data_dir=tmp_path, media_dir=tmp_path / "media",
                         secret_key="test", argon2_time_cost=1, argon2_memory_kib=64,
                         jobs_enabled=False)

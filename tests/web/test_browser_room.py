@@ -16,11 +16,10 @@ from playwright.async_api import expect
 
 from laotie.config import Settings
 from laotie.kit.db import Database
-from laotie.kit.migrate import upgrade_async
 from laotie.live.service import cart, sessions
-from tests.serving import CHROMIUM, require, serve
+from tests.serving import serve
 from tests.web.phone import assert_phone_width, phones
-from tests.web.seed import account, browser_settings, merchant_with_product
+from tests.web.seed import account, fresh_database, merchant_with_product
 
 pytestmark = pytest.mark.browser
 
@@ -49,11 +48,8 @@ async def _seed(settings: Settings) -> int:
 
 @pytest.fixture
 async def room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Room]:
-    require(CHROMIUM.is_file(), f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    monkeypatch.setenv("LAOTIE_CONFIG", str(tmp_path / "absent.toml"))
-    url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
-    await upgrade_async(url)
-    session_id = await _seed(browser_settings(tmp_path, url))
+    url, settings = await fresh_database(tmp_path, monkeypatch)
+    session_id = await _seed(settings)
     async with serve(tmp_path, url) as base:
         yield Room(base, session_id)
 

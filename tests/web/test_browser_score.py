@@ -21,15 +21,14 @@ from laotie.app import _register_domains
 from laotie.config import Settings
 from laotie.kit.db import Database
 from laotie.kit.events import Dispatcher, bus
-from laotie.kit.migrate import upgrade_async
 from laotie.models import OrderMessage, PlatformSetting, Review, utcnow
 from laotie.orders.service import lifecycle, payment
 from laotie.orders.service.checkout import Address, LineRequest, checkout
 from laotie.trust.score import ScoreSettings
 from laotie.trust.service import scores
-from tests.serving import CHROMIUM, require, serve
+from tests.serving import serve
 from tests.web.phone import assert_phone_width, phones
-from tests.web.seed import account, browser_settings, merchant_with_product
+from tests.web.seed import account, fresh_database, merchant_with_product
 
 pytestmark = pytest.mark.browser
 
@@ -53,11 +52,7 @@ async def _settle(dispatcher: Dispatcher) -> None:
 @pytest.fixture
 async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
     """A delivered order, bought and paid through the services, events dispatched in-process."""
-    require(CHROMIUM.is_file(), f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    monkeypatch.setenv("LAOTIE_CONFIG", str(tmp_path / "absent.toml"))
-    url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
-    await upgrade_async(url)
-    settings = browser_settings(tmp_path, url)
+    url, settings = await fresh_database(tmp_path, monkeypatch)
     _register_domains()
     db = Database.connect(settings)
     dispatcher = Dispatcher(db, bus)

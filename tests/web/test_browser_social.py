@@ -19,13 +19,12 @@ from sqlalchemy import select
 
 from laotie.config import Settings
 from laotie.kit.db import Database
-from laotie.kit.migrate import upgrade_async
 from laotie.live.media_endpoints import callback_token
 from laotie.live.service import sessions
 from laotie.models import Order
-from tests.serving import CHROMIUM, require, serve
+from tests.serving import serve
 from tests.web.phone import assert_phone_width, phones
-from tests.web.seed import account, browser_settings, merchant_with_product
+from tests.web.seed import account, fresh_database, merchant_with_product
 
 pytestmark = pytest.mark.browser
 
@@ -43,11 +42,7 @@ class World:
 
 @pytest.fixture
 async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    require(CHROMIUM.is_file(), f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
-    monkeypatch.setenv("LAOTIE_CONFIG", str(tmp_path / "absent.toml"))
-    url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
-    await upgrade_async(url)
-    settings = browser_settings(tmp_path, url)
+    url, settings = await fresh_database(tmp_path, monkeypatch)
     db = Database.connect(settings)
     try:
         async with db.transaction() as s:
