@@ -13,21 +13,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from sqlalchemy import select
 
 from laotie.config import Settings
 from laotie.kit.db import Database
 from laotie.models import ExcludedOrder, FraudRing, utcnow
 from laotie.trust.service import fraud_rings
-from tests.serving import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.serving import serve
 from tests.trust.test_fraud_db import World as Planted
 from tests.trust.test_fraud_db import plant
+from tests.web.phone import assert_phone_width, phones
 from tests.web.seed import PASSWORD, fresh_database
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 10_000
 
 
 @dataclass
@@ -56,53 +56,41 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
 
 
 async def test_operator_reads_the_evidence_and_confirms_the_ring(world: World) -> None:
-    errors: list[str] = []
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            ctx = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                            base_url=world.url, locale="zh-CN")
-            ctx.set_default_timeout(TIMEOUT_MS)
-            page = await ctx.new_page()
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("response", lambda r: r.status >= 500 and errors.append(f"{r.status} {r.url}"))
+    async with phones(world.url) as ph:
+        page = await ph.page()
 
-            await page.goto("/login?next=/operator/fraud")
-            await page.fill("#username", "fraud_op")
-            await page.fill("#password", PASSWORD)
-            await page.get_by_role("button", name="Sign in").click()
-            await expect(page).to_have_url(f"{world.url}/operator/fraud")
-            await expect(page.locator(".tabs a.on")).to_have_text("Fraud rings")
+        await page.goto("/login?next=/operator/fraud")
+        await page.fill("#username", "fraud_op")
+        await page.fill("#password", PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page).to_have_url(f"{world.url}/operator/fraud")
+        await expect(page.locator(".tabs a.on")).to_have_text("Fraud rings")
 
-            card = page.locator(f'[data-ring="{world.ring_id}"]')
-            await expect(card).to_be_visible()
-            await expect(card.locator("[data-counts]")).to_contain_text(
-                f"8 accounts · 2 shops · 1 creator · {len(world.planted.ring_orders)} orders")
-            await expect(card.locator('[data-evidence="density"]')).to_contain_text("Dense block")
-            await expect(card.locator('[data-evidence="new_accounts"]')).to_contain_text(
-                "8 of 8 accounts were less than 7 days old")
-            await expect(card.locator('[data-evidence="shared_fingerprints"]')).to_contain_text(
-                "share a device or address")
-            await expect(card.locator('[data-evidence="tiny_instant"]')).to_contain_text("confirmed receipt")
-            await expect(card.locator("[data-shop]")).to_have_count(2)
-            await expect(card.locator("[data-shop]").first).to_have_attribute("href", "/shops/"
-                                                                               + str(min(world.planted.ring_shops)))
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 390, f"wider than the phone: {width}px"
+        card = page.locator(f'[data-ring="{world.ring_id}"]')
+        await expect(card).to_be_visible()
+        await expect(card.locator("[data-counts]")).to_contain_text(
+            f"8 accounts · 2 shops · 1 creator · {len(world.planted.ring_orders)} orders")
+        await expect(card.locator('[data-evidence="density"]')).to_contain_text("Dense block")
+        await expect(card.locator('[data-evidence="new_accounts"]')).to_contain_text(
+            "8 of 8 accounts were less than 7 days old")
+        await expect(card.locator('[data-evidence="shared_fingerprints"]')).to_contain_text(
+            "share a device or address")
+        await expect(card.locator('[data-evidence="tiny_instant"]')).to_contain_text("confirmed receipt")
+        await expect(card.locator("[data-shop]")).to_have_count(2)
+        await expect(card.locator("[data-shop]").first).to_have_attribute("href", "/shops/"
+                                                                           + str(min(world.planted.ring_shops)))
+        await assert_phone_width(page)
 
-            reason = "两台手机、两个代收点，¥5 链接一小时内确认收货"
-            await card.get_by_label(f"Reason for ring {world.ring_id}").fill(reason)
-            await card.get_by_role("button", name="Confirm ring").click()
-            await expect(page.locator(".notice")).to_contain_text(f"Ring {world.ring_id} confirmed")
-            await expect(page.locator(f'[data-ring="{world.ring_id}"]')).to_have_count(0)
-            decided = page.locator(f'[data-decided="{world.ring_id}"]')
-            await expect(decided.locator("[data-status]")).to_have_text("confirmed")
-            await expect(decided).to_contain_text(reason)
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 390, f"wider than the phone: {width}px"
-        finally:
-            await browser.close()
-    assert errors == []
+        reason = "两台手机、两个代收点，¥5 链接一小时内确认收货"
+        await card.get_by_label(f"Reason for ring {world.ring_id}").fill(reason)
+        await card.get_by_role("button", name="Confirm ring").click()
+        await expect(page.locator(".notice")).to_contain_text(f"Ring {world.ring_id} confirmed")
+        await expect(page.locator(f'[data-ring="{world.ring_id}"]')).to_have_count(0)
+        decided = page.locator(f'[data-decided="{world.ring_id}"]')
+        await expect(decided.locator("[data-status]")).to_have_text("confirmed")
+        await expect(decided).to_contain_text(reason)
+        await assert_phone_width(page)
+        assert ph.errors == []
     db = Database.connect(world.settings)
     try:
         async with db.transaction() as s:
