@@ -17,9 +17,16 @@ from laotie.models import (
     CounterfeitClaim,
     DepositTopup,
     Follow,
+    FraudRing,
     Impression,
+    OfficialTag,
     Order,
+    OrderMessage,
     Product,
+    Review,
+    Shop,
+    ShopScore,
+    User,
     Video,
     VideoProduct,
     ViolationCase,
@@ -63,7 +70,7 @@ async def test_demo_world_is_deterministic_and_balanced(tmp_path: Path, migrated
         db = Database.connect(make_settings(tmp_path, f"sqlite+aiosqlite:///{path}"))
         world = await seed_demo(db, seed=3, size=DemoSize(merchants=3, products_per_merchant=4, creators=2,
                                                           consumers=12, orders=60, videos=2, coin_buyers=2,
-                                                          feed_viewers=3))
+                                                          feed_viewers=3, message_threads=6))
         async with db.transaction() as s:
             statuses = dict((await s.execute(select(Order.status, func.count()).group_by(Order.status))).all())
             products = (await s.execute(select(func.count()).select_from(Product))).scalar_one()
@@ -79,13 +86,30 @@ async def test_demo_world_is_deterministic_and_balanced(tmp_path: Path, migrated
             videos = (await s.execute(select(func.count()).select_from(Video))).scalar_one()
             carts = (await s.execute(select(func.count()).select_from(VideoProduct))).scalar_one()
             impressions = (await s.execute(select(func.count()).select_from(Impression))).scalar_one()
+            stars = dict((await s.execute(select(Review.product_stars, func.count())
+                                          .group_by(Review.product_stars))).all())
+            replied = (await s.execute(select(func.count()).where(Review.reply.is_not(None)))).scalar_one()
+            said = dict((await s.execute(select(OrderMessage.sender_role, func.count())
+                                         .group_by(OrderMessage.sender_role))).all())
+            shops = (await s.execute(select(func.count()).select_from(Shop))).scalar_one()
+            scored = dict((await s.execute(select(User.username, ShopScore.band)
+                                           .join(Shop, Shop.id == ShopScore.shop_id)
+                                           .join(User, User.id == Shop.owner_id))).all())
+            # The evidence's words carry timings (how soon receipt was confirmed): compare its signals.
+            rings = [(status, buyers, sorted(e["signal"] for e in evidence)) for status, buyers, evidence in
+                     (await s.execute(select(FraudRing.status, FraudRing.buyer_ids, FraudRing.evidence))).all()]
+            ring_buyers = (await s.execute(select(User.username).where(User.id.in_(
+                [b for _, buyers, _ in rings for b in buyers])))).scalars().all()
+            tags = (await s.execute(select(OfficialTag.item_kind, User.username, OfficialTag.label)
+                                    .join(User, User.id == OfficialTag.item_id))).all()
             assert (await ledger.check(s)).ok
         await db.dispose()
         counts.append((world.counts, statuses, products, follows, aftersales, claims, cases, topups, coins,
-                       videos, carts))
+                       videos, carts, stars, replied, said, scored, rings, ring_buyers, tags))
         assert world.notes == [] if ffmpeg else any("ffmpeg" in note for note in world.notes)
     assert counts[0] == counts[1]
-    _, statuses, _, follows, aftersales, claims, cases, topups, coins, videos, carts = counts[0]
+    (_, statuses, _, follows, aftersales, claims, cases, topups, coins, videos, carts, stars, replied, said, scored,
+     rings, ring_buyers, tags) = counts[0]
     assert set(statuses) == {"pending_payment", "paid", "shipped", "delivered", "completed", "cancelled"}
     assert follows > 12  # consumer1 alone follows creator1 and merchant1
     assert aftersales == {"refunded": 2, "awaiting_return": 1, "disputed": 1}
@@ -98,3 +122,15 @@ async def test_demo_world_is_deterministic_and_balanced(tmp_path: Path, migrated
         assert videos == 2 and carts >= 2 and impressions > 0
     else:
         assert videos == 0 and impressions == 0
+    # Reviews: mostly 4–5 stars with a tail of 1–2, some answered by the shop.
+    assert sum(stars.values()) > 20 and stars.get(5, 0) > sum(n for k, n in stars.items() if k <= 3)
+    assert stars.get(1, 0) + stars.get(2, 0) > 0 and replied > 0
+    # Conversations with answers, and one of merchant1's still waiting.
+    assert said["buyer"] > said["merchant"] > 0
+    # Every shop has a stored score; merchant1 has enough orders in the window to be scored.
+    assert len(scored) == shops == 3 and scored["merchant1"] != "new"
+    # The planted ring, and nothing else, waits for the operator with its evidence.
+    assert [status for status, _, _ in rings] == ["suspected"]
+    assert len(ring_buyers) == 5 and not any(name.startswith("consumer") for name in ring_buyers)
+    assert set(rings[0][2]) >= {"density", "new_accounts", "shared_fingerprints", "tiny_instant", "short_five_star"}
+    assert tags == [("host", "creator1", "官方补贴")]

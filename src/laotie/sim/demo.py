@@ -4,7 +4,8 @@ Everything is created the way users would create it — registration, shops,
 products, checkouts, signed gateway notifications, shipping, carrier
 notifications, receipt — so the demo exercises the same rules as production.
 The rest of the platform (follows, videos, deposits, after-sales, coins, a case,
-feed pages) is seeded by `demo_platform` on top of this.
+feed pages) is seeded by `demo_platform` on top of this, and the trust layer (reviews,
+messages, shop scores, a fake-order ring, an official tag) by `demo_trust`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from laotie.kit.db import Database
 from laotie.models import User, utcnow
 from laotie.orders.service import checkout as checkout_service
 from laotie.sim import demo_platform as platform
-from laotie.sim.demo_platform import Progress, place_order
+from laotie.sim import demo_trust as trust
+from laotie.sim.demo_platform import DEMO_PASSWORD, Placed, Progress, place_order
 
-DEMO_PASSWORD = "laotie123"  # noqa: S105 - published on purpose: demo logins
+__all__ = ["DEMO_PASSWORD", "DemoSize", "DemoWorld", "progress_total", "seed_demo"]
 
 CATEGORIES: dict[str, tuple[int, dict[str, int]]] = {
     "Food & fresh 食品生鲜": (200, {"Fruit 水果": 200, "Snacks 零食": 300, "Tea 茶叶": 400}),
@@ -61,6 +63,7 @@ class DemoSize:
     videos: int = 10  # posted by creators and shops in turn (needs ffmpeg)
     coin_buyers: int = 3
     feed_viewers: int = 40  # consumers who open the discovery feed once
+    message_threads: int = 30  # orders whose buyer writes to the shop
 
 
 def progress_total(size: DemoSize) -> int:
@@ -68,7 +71,7 @@ def progress_total(size: DemoSize) -> int:
     categories = len(CATEGORIES) + sum(len(children) for _, children in CATEGORIES.values())
     return (categories + size.merchants + size.creators + size.consumers + size.orders
             + size.consumers + size.videos + size.merchants + platform.AFTERSALE_STEPS + size.coin_buyers + 1
-            + size.feed_viewers)
+            + trust.step_count(size.merchants, size.message_threads) + size.feed_viewers)
 
 
 def _joined_days_ago(user: User, days: float) -> None:
@@ -162,6 +165,7 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
         "cancelled"] * 12
     made = {f: 0 for f in set(fates)}
     unshipped: dict[int, list[int]] = {}
+    placed: list[Placed] = []
     for n in range(size.orders):
         buyer = consumers[rng.randrange(len(consumers))]
         sku_id, merchant_id = skus[rng.randrange(len(skus))]
@@ -173,6 +177,7 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
                                          f"SF{seed}{n:06d}")
         if order_id is not None:
             made[fate] += 1
+            placed.append(Placed(order_id, buyer, merchant_id, fate))
             if fate == "paid":
                 unshipped.setdefault(merchant_id, []).append(order_id)
         step("orders", 1)
@@ -180,13 +185,20 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
     cast = platform.Cast(db=db, seed=seed, step=step, operator=operator, merchants=merchants, creators=creators,
                          consumers=consumers, leaf_ids=leaf_ids, products=products,
                          skus={m: sorted(k, key=lambda sku: (sku[1], sku[0])) for m, k in prices.items()},
-                         unshipped=unshipped)
+                         unshipped=unshipped, password_hash=password_hash, orders=placed)
     await platform.seed_follows(cast)
     await platform.seed_videos(cast, size.videos)
     await platform.seed_deposits(cast)
     await platform.seed_aftersales(cast)
     await platform.seed_coins(cast, size.coin_buyers)
     await platform.seed_case(cast)
+    showcase = await trust.seed_reviews(cast)
+    await trust.seed_messages(cast, size.message_threads)
+    await trust.seed_fraud_ring(cast)
+    # After the ring's orders, which count in their shop's score until an operator confirms the ring.
+    await trust.seed_scores(cast, showcase)
+    await trust.seed_official_tag(cast)
+    # Last, so the pages it serves rank with the scores, reliable goods and the official tag in place.
     await platform.seed_feed(cast, size.feed_viewers)
 
     world.logins = {"operator": "operator", "merchant": "merchant1", "creator": "creator1",

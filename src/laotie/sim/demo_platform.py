@@ -38,6 +38,8 @@ from laotie.trust.service import cases, deposits
 
 Progress = Callable[[str, int], None]
 
+DEMO_PASSWORD = "laotie123"  # noqa: S105 - published on purpose: demo logins
+
 FOLLOW_SKEW = 1.1  # Zipf exponent: the n-th most popular account gets about 1/n^1.1 of the follows
 MOST_FOLLOWED = 6  # a consumer follows between 1 and this many accounts
 CLIP_SOURCE = "testsrc=size=320x568:rate=25"  # a 2-second portrait test pattern, like a phone video
@@ -60,6 +62,16 @@ COIN_PACKS = (60, 300, 980, 2980)
 FEED_PAGE = 12  # what /discover serves at a time
 
 
+@dataclass(frozen=True)
+class Placed:
+    """An order the shop floor placed: who bought from whom, and how far it went."""
+
+    order_id: int
+    buyer: User
+    merchant_id: int
+    fate: str  # completed | delivered | shipped | paid | pending | cancelled
+
+
 @dataclass
 class Cast:
     """Who and what the earlier steps made, for the later ones."""
@@ -75,6 +87,9 @@ class Cast:
     products: dict[int, list[tuple[int, str]]]  # merchant id → its published products (id, title)
     skus: dict[int, list[tuple[int, int]]]  # merchant id → its SKUs (id, price), cheapest first
     unshipped: dict[int, list[int]]  # merchant id → paid orders it has not shipped
+    password_hash: str = ""  # the demo password's hash, for accounts later steps register
+    orders: list[Placed] = field(default_factory=list)  # the shop floor's orders, as placed
+    quality_returns: list[int] = field(default_factory=list)  # orders refunded for a quality reason
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -102,12 +117,18 @@ async def pay_in_sandbox(s: AsyncSession, settings: Settings, payment_id: int, a
 
 
 async def place_order(s: AsyncSession, settings: Settings, buyer: User, sku_id: int, quantity: int,
-                      address: checkout_service.Address, fate: str, tracking: str) -> int | None:
-    """Check out one SKU and take the order as far as `fate`; None when the checkout is refused."""
+                      address: checkout_service.Address, fate: str, tracking: str, *,
+                      device_fp: str | None = None) -> int | None:
+    """Check out one SKU and take the order as far as `fate`; None when the checkout is refused.
+
+    `device_fp` is the ordering device's fingerprint (`checkout.device_fingerprint`), as the
+    pages pass it; the shop floor's buyers leave it out, like API clients that send none.
+    """
     try:
         async with s.begin_nested():
             result = await checkout_service.checkout(
-                s, settings, buyer, [checkout_service.LineRequest(sku_id, quantity)], address)
+                s, settings, buyer, [checkout_service.LineRequest(sku_id, quantity)], address,
+                device_fp=device_fp)
     except DomainError:  # sold out or over a purchase limit: a real buyer would just move on
         return None
     order_id = result.order_ids[0]
@@ -310,6 +331,7 @@ async def seed_aftersales(cast: Cast) -> None:
                                          tracking_no=f"YT{cast.seed}{order_id:08d}")
         async with cast.db.transaction() as s:
             await aftersales.confirm_return(s, settings, merchant, aid)
+        cast.quality_returns.append(order_id)  # a wrong item is a quality reason: it bars 靠谱好货
         made += 1
     cast.step("after-sales", 1)
     cast.counts["aftersales"] = made
