@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -47,8 +48,19 @@ class Scheduler:
         return results
 
     async def run_forever(self, db: Database, interval: float) -> None:
+        """Run each job every `every` seconds (default `interval`).
+
+        Jobs that run rarely (hourly or less often, such as the daily score) remember their last
+        run in the database: a process restarted more often than the job's period would
+        otherwise push it back for ever. They run soon after start when their time has passed.
+        """
         loop = asyncio.get_running_loop()
         due = {name: loop.time() + self.every.get(name, interval) for name in self.jobs}
+        for name, period in self.every.items():
+            if period >= REMEMBERED_FROM and name in due:
+                last = await _last_run(db, name)
+                wait = interval if last is None else max(interval, period - (time.time() - last))
+                due[name] = loop.time() + wait
         while True:
             now = loop.time()
             for name in [n for n, t in due.items() if t <= now]:
@@ -56,11 +68,42 @@ class Scheduler:
                     await self.jobs[name](db)
                 except Exception:
                     log.exception("job %s failed", name)
-                due[name] = loop.time() + self.every.get(name, interval)
+                period = self.every.get(name, interval)
+                if period >= REMEMBERED_FROM:
+                    await _remember_run(db, name)
+                due[name] = loop.time() + period
             await asyncio.sleep(max(0.05, min(due.values()) - loop.time()) if due else interval)
 
 
 scheduler = Scheduler()
+
+REMEMBERED_FROM = 3600.0  # jobs at least this far apart keep their last run in the database
+
+
+async def _last_run(db: Database, name: str) -> float | None:
+    from laotie.models import PlatformSetting
+
+    try:
+        async with db.transaction() as s:
+            row = await s.get(PlatformSetting, f"jobs.last_run:{name}")
+    except Exception:  # no table yet (an old database): behave as before
+        log.exception("could not read when job %s last ran", name)
+        return None
+    return float(row.value) if row is not None else None
+
+
+async def _remember_run(db: Database, name: str) -> None:
+    from laotie.kit.db import dialect_insert
+    from laotie.models import PlatformSetting, utcnow
+
+    try:
+        async with db.transaction() as s:
+            await s.execute(dialect_insert(s, PlatformSetting)
+                            .values(key=f"jobs.last_run:{name}", value=time.time(), updated_at=utcnow())
+                            .on_conflict_do_update(index_elements=[PlatformSetting.key],
+                                                   set_={"value": time.time(), "updated_at": utcnow()}))
+    except Exception:
+        log.exception("could not record that job %s ran", name)
 
 
 async def each_in_own_transaction(db: Database, ids: Iterable[int],
