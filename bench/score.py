@@ -83,6 +83,7 @@ from laotie.trust.score import (
     compute_scores,
     diagnose,
 )
+from laotie.trust.service import score_facts
 from laotie.trust.service import scores as score_service
 
 TARGET_SECONDS = 60.0
@@ -378,11 +379,11 @@ async def _time_recomputes(settings: Settings, day: date, now: datetime, repeat:
             runs.append(time.perf_counter() - started)
         assert result is not None
         # The two steps apart (read-only, rolled back): SQL facts, then scoring.
-        window = score_service.window_for(day, score, now)
+        window = score_facts.window_for(day, score, now)
         async with db.transaction() as s:
-            categories = await score_service.shop_categories(s)
+            categories = await score_facts.shop_categories(s)
             t0 = time.perf_counter()
-            facts, _ = await score_service.gather_facts(s, window, categories)
+            facts, _ = await score_facts.gather_facts(s, window, categories)
             t1 = time.perf_counter()
             compute_scores(facts, score)
             t2 = time.perf_counter()
@@ -394,8 +395,8 @@ async def _time_recomputes(settings: Settings, day: date, now: datetime, repeat:
 def run_db_bench(args: argparse.Namespace) -> dict[str, Any]:
     score = ScoreSettings()
     now = datetime.now(UTC)
-    day = score_service.score_day(now) - timedelta(days=1)  # the day that just ended, as the nightly job sees it
-    cutoff = score_service.window_for(day, score, now).cutoff
+    day = score_facts.score_day(now) - timedelta(days=1)  # the day that just ended, as the nightly job sees it
+    cutoff = score_facts.window_for(day, score, now).cutoff
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with tempfile.TemporaryDirectory(prefix="laotie-score-bench-") as tmp, \
             Progress(*columns, console=ui, refresh_per_second=4) as progress:

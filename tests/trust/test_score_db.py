@@ -83,7 +83,7 @@ from laotie.models import (
 )
 from laotie.models import ShopScore as ShopScoreRow
 from laotie.trust.score import Band, ScoreSettings
-from laotie.trust.service import scores
+from laotie.trust.service import score_config, scores
 from tests.support import Api
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -383,7 +383,7 @@ async def test_history_is_kept_per_day_and_a_day_recomputed_is_replaced(api: Api
 
 async def test_a_future_day_is_refused(api: Api) -> None:
     async with api.db.transaction() as s:
-        with pytest.raises(scores.ScoreInvalid):
+        with pytest.raises(score_config.ScoreInvalid):
             await scores.recompute(s, date.today() + timedelta(days=2), SETTINGS)
 
 

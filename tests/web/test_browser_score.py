@@ -25,7 +25,7 @@ from laotie.models import OrderMessage, PlatformSetting, Review, utcnow
 from laotie.orders.service import lifecycle, payment
 from laotie.orders.service.checkout import Address, LineRequest, checkout
 from laotie.trust.score import ScoreSettings
-from laotie.trust.service import scores
+from laotie.trust.service import score_config
 from tests.serving import serve
 from tests.web.phone import assert_phone_width, phones
 from tests.web.seed import account, fresh_database, merchant_with_product
@@ -64,7 +64,8 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
                                     Address("Zhang San", "13800000001", "8 Orchard Road, Yantai"))
             await payment.sandbox_decide(s, settings, buyer, bought.payment_id, approve=True)
             # One order is enough to be scored here, so the page shows a diagnosis, not the new-shop note.
-            s.add(PlatformSetting(key=scores.SETTINGS_KEY, value=scores.settings_to_json(ScoreSettings(min_orders=1)),
+            s.add(PlatformSetting(key=score_config.SETTINGS_KEY,
+                                  value=score_config.settings_to_json(ScoreSettings(min_orders=1)),
                                   updated_at=utcnow()))
         await _settle(dispatcher)
         order_id = bought.order_ids[0]

@@ -21,7 +21,7 @@ from laotie.orders.service import queries
 from laotie.sim.demo_platform import DEMO_PASSWORD, Cast, Placed, place_order
 from laotie.traffic.service import items
 from laotie.trust.score import Band
-from laotie.trust.service import fraud_rings, scores
+from laotie.trust.service import fraud_rings, score_config, scores
 
 REVIEW_SHARE = 0.7  # of received order lines get a review: most buyers rate what arrived, some never do
 # Product stars are dealt from a shuffled deck rather than drawn one by one, so every ten reviews
@@ -153,7 +153,7 @@ async def seed_reviews(cast: Cast) -> list[int]:
                                                                                         order.order_id)).lines)
             listed = [pid for pid, _ in cast.products.get(merchant1.id, []) if pid not in barred]
             showcase = sorted(listed, key=lambda pid: (-sold[pid], listed.index(pid)))[:SHOWCASE_PRODUCTS]
-            regulars = (await scores.score_policy(s)).reliable.min_reviews
+            regulars = (await score_config.score_policy(s)).reliable.min_reviews
             cheapest = {pid: min((await catalog.product_view(s, pid)).skus, key=lambda k: (k.price, k.id)).id
                         for pid in showcase}
         buyers = rng.sample(cast.consumers, k=min(len(cast.consumers), regulars))
@@ -346,7 +346,7 @@ async def seed_scores(cast: Cast, showcase: list[int]) -> None:
             shop = await catalog.my_shop(s, cast.merchants[0])
             mine = await scores.shop_score(s, shop.id)
             if mine is None or mine.total is None:
-                needed = (await scores.score_settings(s)).min_orders
+                needed = (await score_config.score_settings(s)).min_orders
                 have = mine.orders_in_window if mine else 0
                 cast.note(f"merchant1 has {have} paid orders in the score window, fewer than the {needed} a "
                           "score needs: /merchant/score shows a new shop")

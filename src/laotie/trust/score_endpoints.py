@@ -12,7 +12,7 @@ from laotie.catalog import service as catalog
 from laotie.identity.auth import CurrentUser, require_role
 from laotie.kit.http import Session
 from laotie.kit.types import PathId
-from laotie.trust.service import scores
+from laotie.trust.service import score_config, scores
 from laotie.trust.service.scores import ScoreReport, StoredScore
 
 router = APIRouter(prefix="/api/v1", tags=["score"])
@@ -176,12 +176,12 @@ async def recompute_all(user: CurrentUser, s: Session, body: RecomputeIn | None 
 @router.get("/scores/settings")
 async def get_settings(user: CurrentUser, s: Session) -> SettingsOut:
     require_role(user, "operator")
-    return SettingsOut(score=scores.settings_to_json(await scores.score_settings(s)),
-                       policy=(await scores.score_policy(s)).to_json())
+    return SettingsOut(score=score_config.settings_to_json(await score_config.score_settings(s)),
+                       policy=(await score_config.score_policy(s)).to_json())
 
 
 @router.put("/scores/settings")
 async def put_settings(body: SettingsIn, user: CurrentUser, s: Session) -> SettingsOut:
     """Operators: weights, window, minimum orders, the band curve, eligibility per band, reliable-goods rule."""
-    settings, policy = await scores.update_settings(s, user, score=body.score, policy=body.policy)
-    return SettingsOut(score=scores.settings_to_json(settings), policy=policy.to_json())
+    settings, policy = await score_config.update_settings(s, user, score=body.score, policy=body.policy)
+    return SettingsOut(score=score_config.settings_to_json(settings), policy=policy.to_json())
