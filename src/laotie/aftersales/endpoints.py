@@ -49,9 +49,7 @@ async def request_aftersale(body: AftersaleIn, request: Request, user: CurrentUs
 
 @router.get("/aftersales/{aftersale_id}")
 async def get_aftersale(aftersale_id: PathId, user: CurrentUser, s: Session) -> AftersaleOut:
-    a = await requests.get_aftersale(s, aftersale_id)
-    return out(await (requests.buyer_view(s, user, a.id) if a.buyer_id == user.id
-                      else requests.merchant_view(s, user, a.id)))
+    return out(await requests.view(s, user, aftersale_id))
 
 
 @router.get("/orders/{order_id}/aftersales")

@@ -286,12 +286,14 @@ async def arbitrate(s: AsyncSession, settings: Settings, operator: User, aftersa
     return a
 
 
-async def buyer_view(s: AsyncSession, buyer: User, aftersale_id: int) -> Aftersale:
-    return await _mine(s, buyer, aftersale_id)
-
-
-async def merchant_view(s: AsyncSession, merchant: User, aftersale_id: int) -> Aftersale:
-    return await _shops(s, merchant, aftersale_id)
+async def view(s: AsyncSession, user: User, aftersale_id: int) -> Aftersale:
+    """A request as its buyer or its shop sees it; anyone else is refused."""
+    a = await get_aftersale(s, aftersale_id)
+    if a.buyer_id != user.id:
+        shop = await catalog.my_shop(s, user)
+        if a.shop_id != shop.id:
+            raise NotYourAftersale("that request is not for your shop")
+    return a
 
 
 async def for_order(s: AsyncSession, user: User, order_id: int) -> list[Aftersale]:
