@@ -10,9 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laotie.kit.events import bus
 from laotie.live import room
 
-# The top senders carried on each gift announcement (the room's 打榜 strip).
-GIFT_RANKING_SHOWN = 5
-
 ROOM_EVENTS = {
     "live.started": "The stream has started",
     "live.ended": "The stream has ended",
@@ -110,7 +107,7 @@ async def announce_gift(s: AsyncSession, payload: dict[str, Any]) -> None:
     """A gift is said in the room with the ranking as it now stands, so no viewer has to ask for it."""
     from laotie.live.service import gifts
 
-    total, ranking = await gifts.gift_ranking(s, int(payload["session_id"]), limit=GIFT_RANKING_SHOWN)
+    total, ranking = await gifts.gift_ranking(s, int(payload["session_id"]), limit=gifts.RANKING_SHOWN)
     body = f"{payload['sender']} sent {payload['emoji']} {payload['name']} ×{payload['count']}"
     await room.announce(s, int(payload["session_id"]), "gift.sent", {
         **payload, "total_coins": total,

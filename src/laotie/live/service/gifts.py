@@ -28,6 +28,8 @@ from laotie.orders.service import payment as payments
 MAX_COINS_PER_PURCHASE = 100_000
 MAX_GIFTS_PER_SEND = 99
 COIN_PACKS = (10, 60, 300, 980, 2980, 9980)
+# The top senders the room shows and each gift announcement carries (the 打榜 strip).
+RANKING_SHOWN = 5
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from laotie.kit.types import MAX_ID, PathId
 from laotie.ledger import service as ledger
 from laotie.live import repository
 from laotie.live.endpoints import rtmp_url
-from laotie.live.handlers import GIFT_RANKING_SHOWN
 from laotie.live.service import analytics, cart, coupons, flash, gifts, lucky_bags, pk, presence, sessions
 from laotie.models import User, utcnow
 from laotie.orders.gateway import gateway_for
@@ -189,7 +188,7 @@ async def _promotions(s: Session, session_id: int, user: User | None) -> dict[st
     pushed = [c for c in await coupons.session_coupons(s, session_id)
               if c.status == "pushed" and c.valid_until > now]
     claims = await coupons.my_claims(s, user.id, [c.id for c in pushed]) if user else {}
-    gift_total, ranking = await gifts.gift_ranking(s, session_id, limit=GIFT_RANKING_SHOWN)
+    gift_total, ranking = await gifts.gift_ranking(s, session_id, limit=gifts.RANKING_SHOWN)
     return {"coupons": pushed, "claims": claims, "bags": await lucky_bags.session_bags(s, session_id),
             "pk": await pk.latest_for_session(s, session_id), "gifts": list(gifts.GIFTS.values()),
             "gift_total": gift_total, "gift_ranking": ranking,
