@@ -98,6 +98,7 @@ class DiscoveryFeed:
         self._refreshes = 0
         self.tastes = tastes.Tastes()
         self.item_category: dict[ItemKey, int] = {}
+        self.root_of: dict[int, int] = {}
 
     async def refresh(self, s: AsyncSession, now: datetime) -> None:
         """Bring candidates, official tags, the policy and the settings up to date with the database."""
@@ -106,13 +107,15 @@ class DiscoveryFeed:
         tagged = await _official(s)
         carts = await _carts(s, list(keys))
         goods = await _goods_boosts(s, carts)
-        categories = await tastes.item_categories(s, carts)
+        root_of = await tastes.roots(s)
+        categories = await tastes.item_categories(s, carts, root_of)
         new_policy = await policy.load_policy(s, now)
         counters = await _counters(s, now) if not self.loaded or self._refreshes % COUNTERS_EVERY == 0 else None
         async with self.lock:
             self.settings = settings
             self.index.settings = settings
             self.item_category = categories
+            self.root_of = root_of
             for key in [k for k in self.index.candidates() if k not in keys]:
                 self.index.remove(key)
             for key, (owner_id, owner_created) in keys.items():
@@ -134,7 +137,8 @@ class DiscoveryFeed:
         """Rank a page for the viewer and log its impressions in this transaction."""
         if not self.loaded:
             await self.refresh(s, now)
-        affinity = await self.tastes.of(s, viewer_id, now, self.item_category) if viewer_id is not None else None
+        affinity = (await self.tastes.of(s, viewer_id, now, self.item_category, self.root_of)
+                    if viewer_id is not None else None)
         async with self.lock:
             page = self.index.rank(viewer_key(viewer_id, anonymous_id), k, now, affinity=affinity)
             for e in page.entries:

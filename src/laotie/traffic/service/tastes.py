@@ -7,7 +7,8 @@ feed (30 days), smoothed so one purchase does not take over: with counts c over 
 categories, affinity_k = (c_k + 1) / ((Σc + R) / R), clipped to [0.5, 3]. The mean is about
 1, so personalising reorders by taste without inflating or deflating everyone's scores.
 A viewer with no history gets no personalisation. Computed tastes are kept for a while
-per process (`TASTE_SECONDS`), bounded in number.
+per process (`TASTE_SECONDS`), bounded in number; the category tree is read once per feed
+refresh, not per viewer.
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ async def roots(s: AsyncSession) -> dict[int, int]:
     return out
 
 
-async def item_categories(s: AsyncSession, carts: dict[ItemKey, list[int]]) -> dict[ItemKey, int]:
+async def item_categories(s: AsyncSession, carts: dict[ItemKey, list[int]], root_of: dict[int, int]
+                          ) -> dict[ItemKey, int]:
     firsts = {key: products[0] for key, products in carts.items() if products}
     if not firsts:
         return {}
-    root_of = await roots(s)
     ids = sorted(set(firsts.values()))
     category_of: dict[int, int] = {}
     for start in range(0, len(ids), 500):
@@ -63,22 +64,21 @@ class Tastes:
     def __init__(self) -> None:
         self._cache: OrderedDict[int, tuple[float, npt.NDArray[np.float64] | None]] = OrderedDict()
 
-    async def of(self, s: AsyncSession, viewer_id: int, now: datetime,
-                 item_category: dict[ItemKey, int]) -> npt.NDArray[np.float64] | None:
+    async def of(self, s: AsyncSession, viewer_id: int, now: datetime, item_category: dict[ItemKey, int],
+                 root_of: dict[int, int]) -> npt.NDArray[np.float64] | None:
         hit = self._cache.get(viewer_id)
         if hit is not None and hit[0] > time.monotonic():
             self._cache.move_to_end(viewer_id)
             return hit[1]
-        affinity = await _affinity(s, viewer_id, now, item_category)
+        affinity = await _affinity(s, viewer_id, now, item_category, root_of)
         self._cache[viewer_id] = (time.monotonic() + TASTE_SECONDS, affinity)
         while len(self._cache) > MAX_VIEWERS:
             self._cache.popitem(last=False)
         return affinity
 
 
-async def _affinity(s: AsyncSession, viewer_id: int, now: datetime,
-                    item_category: dict[ItemKey, int]) -> npt.NDArray[np.float64] | None:
-    root_of = await roots(s)
+async def _affinity(s: AsyncSession, viewer_id: int, now: datetime, item_category: dict[ItemKey, int],
+                    root_of: dict[int, int]) -> npt.NDArray[np.float64] | None:
     counts: dict[int, float] = {}
     bought = await s.execute(select(Product.category_id, func.count())
                              .join(OrderLine, OrderLine.product_id == Product.id)
