@@ -96,12 +96,13 @@ async def _remember_run(db: Database, name: str) -> None:
     from laotie.kit.db import dialect_insert
     from laotie.models import PlatformSetting, utcnow
 
+    ran, now = time.time(), utcnow()
     try:
         async with db.transaction() as s:
             await s.execute(dialect_insert(s, PlatformSetting)
-                            .values(key=f"jobs.last_run:{name}", value=time.time(), updated_at=utcnow())
+                            .values(key=f"jobs.last_run:{name}", value=ran, updated_at=now)
                             .on_conflict_do_update(index_elements=[PlatformSetting.key],
-                                                   set_={"value": time.time(), "updated_at": utcnow()}))
+                                                   set_={"value": ran, "updated_at": now}))
     except Exception:
         log.exception("could not record that job %s ran", name)
 
