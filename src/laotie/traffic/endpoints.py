@@ -7,7 +7,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Query, Request
 
 from laotie.identity.auth import CurrentUser
-from laotie.kit.errors import DomainError, Forbidden
+from laotie.kit.errors import Forbidden
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.models import utcnow
@@ -21,7 +21,7 @@ from laotie.traffic.schemas import (
     WhyOut,
 )
 from laotie.traffic.service import actions, items, reports
-from laotie.traffic.service.feed import EDITABLE, Served, feed_of, feed_settings, save_feed_settings
+from laotie.traffic.service.feed import EDITABLE, Served, change_feed_settings, feed_of, feed_settings
 from laotie.traffic.settings import FeedSettings
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
@@ -92,16 +92,8 @@ async def get_settings(user: CurrentUser, s: Session) -> FeedSettingsOut:
 @router.put("/traffic/settings")
 async def put_settings(body: FeedSettingsIn, request: Request, user: CurrentUser, s: Session) -> FeedSettingsOut:
     """Change the targets; every process picks them up at its next refresh (this one at once)."""
-    if not user.has_role("operator"):
-        raise Forbidden("only operators change the traffic settings")
-    try:
-        saved = await save_feed_settings(s, user, body.model_dump(exclude_none=True))
-    except ValueError as exc:
-        raise DomainError(str(exc), code="invalid_request", status=422) from exc
-    feed = feed_of(get_db(request))
-    if feed.loaded:
-        await feed.refresh(s, utcnow())
-    return settings_out(saved)
+    return settings_out(await change_feed_settings(s, feed_of(get_db(request)), user,
+                                                   body.model_dump(exclude_none=True)))
 
 
 @router.put("/official-tags", status_code=204)

@@ -101,12 +101,6 @@ async def is_following(s: AsyncSession, follower_id: int, followee_id: int) -> b
     return got.first() is not None
 
 
-async def followed_since(s: AsyncSession, follower_id: int, followee_id: int) -> datetime | None:
-    got = await s.execute(select(Follow.created_at).where(Follow.follower_id == follower_id,
-                                                          Follow.followee_id == followee_id))
-    return got.scalar_one_or_none()
-
-
 async def counts(s: AsyncSession, user_id: int) -> Counts:
     row = (await s.execute(select(SocialCount.fans, SocialCount.following)
                            .where(SocialCount.user_id == user_id))).first()

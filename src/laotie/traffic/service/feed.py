@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laotie.kit.errors import DomainError, Forbidden
 from laotie.models import (
     FeedAction,
     Impression,
@@ -79,6 +80,20 @@ async def save_feed_settings(s: AsyncSession, operator: User, values: dict[str, 
         row.value, row.updated_by, row.updated_at = stored, operator.id, utcnow()
     await s.flush()
     return built
+
+
+async def change_feed_settings(s: AsyncSession, feed: DiscoveryFeed, operator: User,
+                               values: dict[str, Any]) -> FeedSettings:
+    """An operator changes the targets; this process applies them at once, the others at their next refresh."""
+    if not operator.has_role("operator"):
+        raise Forbidden("only operators change the traffic settings")
+    try:
+        saved = await save_feed_settings(s, operator, values)
+    except ValueError as exc:
+        raise DomainError(f"check the settings: {exc}", code="invalid_request", status=422) from exc
+    if feed.loaded:
+        await feed.refresh(s, utcnow())
+    return saved
 
 
 @dataclass(frozen=True)

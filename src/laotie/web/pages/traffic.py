@@ -14,7 +14,7 @@ from laotie.kit.types import PathId
 from laotie.models import utcnow
 from laotie.traffic.endpoints import page_items
 from laotie.traffic.service import actions, items, reports
-from laotie.traffic.service.feed import feed_of, feed_settings, item_key, save_feed_settings
+from laotie.traffic.service.feed import change_feed_settings, feed_of, feed_settings, item_key
 from laotie.web.render import Form, MaybeUser, PageUser, attempt, number, redirect, render, text
 
 router = APIRouter(include_in_schema=False)
@@ -93,8 +93,6 @@ async def operator_action(request: Request, action: str, s: Session, user: PageU
     try:
         async with attempt(s):
             if action == "settings":
-                if not user.has_role("operator"):
-                    raise DomainError("only operators change the traffic settings", code="forbidden", status=403)
                 try:
                     positions = [int(p) for p in text(data, "ad_positions", 60).replace("，", ",").split(",")
                                  if p.strip()]
@@ -104,12 +102,9 @@ async def operator_action(request: Request, action: str, s: Session, user: PageU
                               "official_boost": float(data.get("official_boost", "")),
                               "fairness": data.get("fairness") == "on", "cold_start": data.get("cold_start") == "on",
                               "ad_positions": positions}
-                    await save_feed_settings(s, user, values)
                 except ValueError as exc:
                     raise DomainError(f"check the settings: {exc}", code="invalid_request", status=422) from exc
-                feed = feed_of(get_db(request))
-                if feed.loaded:
-                    await feed.refresh(s, utcnow())
+                await change_feed_settings(s, feed_of(get_db(request)), user, values)
             elif action == "tag":
                 await items.tag_official(s, user, text(data, "item_kind", 10),
                                          number(data, "item_id", lo=1, hi=2**62) or 0, text(data, "label", 40))
