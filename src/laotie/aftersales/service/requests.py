@@ -66,10 +66,14 @@ async def _mine(s: AsyncSession, buyer: User, aftersale_id: int) -> Aftersale:
 
 async def _shops(s: AsyncSession, merchant: User, aftersale_id: int) -> Aftersale:
     a = await get_aftersale(s, aftersale_id)
+    await _ensure_shop(s, merchant, a)
+    return a
+
+
+async def _ensure_shop(s: AsyncSession, merchant: User, a: Aftersale) -> None:
     shop = await catalog.my_shop(s, merchant)
     if a.shop_id != shop.id:
         raise NotYourAftersale("that request is not for your shop")
-    return a
 
 
 async def _move(s: AsyncSession, a: Aftersale, from_states: tuple[str, ...], to: str, **values: Any) -> None:
@@ -290,9 +294,7 @@ async def view(s: AsyncSession, user: User, aftersale_id: int) -> Aftersale:
     """A request as its buyer or its shop sees it; anyone else is refused."""
     a = await get_aftersale(s, aftersale_id)
     if a.buyer_id != user.id:
-        shop = await catalog.my_shop(s, user)
-        if a.shop_id != shop.id:
-            raise NotYourAftersale("that request is not for your shop")
+        await _ensure_shop(s, user, a)
     return a
 
 
