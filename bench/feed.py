@@ -2,7 +2,7 @@
 
 This:
 
-1. draws a synthetic population (laotie.traffic.simulate): 2,000 owners with Zipf merit and
+1. draws a synthetic population (laotie.traffic.ranking.simulate): 2,000 owners with Zipf merit and
    10,000 candidate items (30% live rooms, 10% of owners in cold start), 100,000 viewers with
    interests over 20 categories, and loads it twice: a `FeedIndex` with the default settings
    (fairness controller and cold start on) and one with both switched off ("plain");
@@ -38,8 +38,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from laotie.traffic import FeedIndex, FeedSettings
-from laotie.traffic.simulate import DAY_START, Population, build_index, make_population
+from laotie.traffic.ranking import FeedIndex, FeedSettings
+from laotie.traffic.ranking.simulate import DAY_START, Population, build_index, make_population
 
 TARGET_P99_MS = 30.0
 TARGET_OVERHEAD = 0.30

@@ -52,7 +52,8 @@ async def seed(settings: Settings, buyers: int, live_stock: int) -> tuple[int, l
     """A live host with an open flash; returns the flash id and one token per buyer."""
     from laotie.catalog import service as catalog
     from laotie.identity import service as identity
-    from laotie.live.service import cart, flash, sessions
+    from laotie.live.sale.service import cart, flash
+    from laotie.live.service import sessions
 
     password_hash = identity.hasher(settings).hash("bench-password")
     db = Database.connect(settings)
@@ -244,7 +245,7 @@ async def raw_gate(seconds: float) -> float:
     """The Lua gate alone, from one client, sequentially: what Redis itself allows."""
     import redis.asyncio as redis
 
-    from laotie.live.flash_redis import GATE
+    from laotie.live.sale.redis_gate import GATE
 
     await flush_redis()
     client = redis.from_url(REDIS_URL, decode_responses=True)

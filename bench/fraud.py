@@ -2,7 +2,7 @@
 
 This:
 
-1. generates `--orders` orders (default 1,000,000) with `laotie.trust.fraud.generator`, seeded
+1. generates `--orders` orders (default 1,000,000) with `laotie.trust.fraud.core.generator`, seeded
    (`--seed`), with planted rings that camouflage at popular shops, and hard negatives (loyal
    customers of small shops, families sharing addresses, flash sales, honest new accounts);
 2. runs `detect_rings` on the batch, timed on its own (generation is timed apart and is not
@@ -56,15 +56,15 @@ from laotie.models import (
     Video,
 )
 from laotie.models.base import table_of
-from laotie.trust.fraud import Detection, detect_rings
-from laotie.trust.fraud.generator import (
+from laotie.trust.fraud.core import Detection, detect_rings
+from laotie.trust.fraud.core.generator import (
     EPOCH_START,
     WINDOW_DAYS,
     SyntheticOrders,
     generate_orders,
     member_precision_recall,
 )
-from laotie.trust.service.fraud_rings import load_batch
+from laotie.trust.fraud.service import load_batch
 
 TARGET_SECONDS = 60.0
 TARGET_PRECISION = 0.9

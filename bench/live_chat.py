@@ -279,7 +279,8 @@ async def seed(url: str, workdir: Path, posters: int) -> tuple[int, list[str]]:
     from laotie.identity import service as identity
     from laotie.kit.db import Database
     from laotie.kit.migrate import upgrade_async
-    from laotie.live.service import cart, sessions
+    from laotie.live.sale.service import cart
+    from laotie.live.service import sessions
 
     await upgrade_async(url)
     settings = Settings(database_url=url, data_dir=workdir, media_dir=workdir / "media", secret_key=SECRET,

@@ -74,17 +74,9 @@ from laotie.models import (
     User,
 )
 from laotie.models.base import Base, table_of
-from laotie.trust.score import (
-    BAND_CODES,
-    FACT_COLUMNS,
-    Band,
-    OrderFacts,
-    ScoreSettings,
-    compute_scores,
-    diagnose,
-)
-from laotie.trust.service import score_facts
-from laotie.trust.service import scores as score_service
+from laotie.trust.score import repository as score_facts
+from laotie.trust.score.core import BAND_CODES, FACT_COLUMNS, Band, OrderFacts, ScoreSettings, compute_scores, diagnose
+from laotie.trust.score.service import scores as score_service
 
 TARGET_SECONDS = 60.0
 

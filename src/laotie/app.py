@@ -19,8 +19,8 @@ from laotie.kit.events import Dispatcher, bus
 from laotie.kit.http import install_error_handlers
 from laotie.kit.jobs import scheduler
 from laotie.kit.realtime import make_hub
-from laotie.live.flash_redis import RedisFlash
-from laotie.live.stock_feed import StockFeed
+from laotie.live.sale.redis_gate import RedisFlash
+from laotie.live.sale.stock_feed import StockFeed
 from laotie.traffic.service.feed import feed_of
 
 log = logging.getLogger("laotie")
@@ -31,22 +31,22 @@ DOMAIN_MODULES = (
     "laotie.aftersales.tasks",
     "laotie.catalog.handlers",
     "laotie.feedback.handlers",
-    "laotie.live.analytics_handlers",
-    "laotie.live.analytics_tasks",
+    "laotie.live.analytics.handlers",
+    "laotie.live.analytics.tasks",
     "laotie.live.handlers",
-    "laotie.live.media_handlers",
-    "laotie.live.service.gifts",
+    "laotie.live.media.handlers",
+    "laotie.live.gifts.service",
     "laotie.live.tasks",
     "laotie.orders.handlers",
     "laotie.orders.tasks",
-    "laotie.social.handlers",
-    "laotie.trust.chat_abuse",
-    "laotie.trust.fraud_tasks",
-    "laotie.trust.governance_tasks",
-    "laotie.trust.handlers",
-    "laotie.trust.score_tasks",
-    "laotie.trust.service.deposits",
-    "laotie.trust.service.governance",
+    "laotie.social.inbox.handlers",
+    "laotie.trust.governance.service.chat_abuse",
+    "laotie.trust.fraud.tasks",
+    "laotie.trust.governance.tasks",
+    "laotie.trust.governance.handlers",
+    "laotie.trust.score.tasks",
+    "laotie.trust.deposits.service",
+    "laotie.trust.governance.service",
     "laotie.traffic.handlers",
 )
 
@@ -106,19 +106,19 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.catalog.endpoints import router as catalog_router
     from laotie.feedback.endpoints import router as feedback_router
     from laotie.identity.endpoints import router as identity_router
-    from laotie.live.chat_endpoints import router as chat_router
+    from laotie.live.chat.endpoints import router as chat_router
     from laotie.live.endpoints import router as live_router
-    from laotie.live.gift_endpoints import router as gift_router
-    from laotie.live.media import HlsFiles
-    from laotie.live.media_endpoints import router as media_hooks_router
+    from laotie.live.gifts.endpoints import router as gift_router
+    from laotie.live.media.endpoints import router as media_hooks_router
+    from laotie.live.media.plane import HlsFiles
     from laotie.orders.endpoints import router as orders_router
     from laotie.social.endpoints import router as social_router
-    from laotie.social.video_endpoints import router as video_router
+    from laotie.social.videos.endpoints import router as video_router
     from laotie.traffic.endpoints import router as traffic_router
-    from laotie.trust.deposit_endpoints import router as deposit_router
-    from laotie.trust.fraud_endpoints import router as fraud_router
-    from laotie.trust.governance_endpoints import router as governance_router
-    from laotie.trust.score_endpoints import router as score_router
+    from laotie.trust.deposits.endpoints import router as deposit_router
+    from laotie.trust.fraud.endpoints import router as fraud_router
+    from laotie.trust.governance.endpoints import router as governance_router
+    from laotie.trust.score.endpoints import router as score_router
     from laotie.web import install_pages
 
     for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router,

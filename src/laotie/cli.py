@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from laotie.config import Settings, get_settings
-from laotie.live.live_cli import app as live_app
-from laotie.live.media_cli import media_app
+from laotie.live.cli import app as live_app
+from laotie.live.media.cli import media_app
 
 app = typer.Typer(help="laotie: live-stream trust-commerce platform", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)

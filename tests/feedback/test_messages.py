@@ -14,7 +14,7 @@ from laotie.feedback.service.messages import DEFAULT_OPENING_HOURS, OpeningHours
 from laotie.models import OrderMessage
 from tests.aftersales.test_aftersales import paid_order, world
 from tests.support import Api
-from tests.trust.test_score_db import Builder, D, at
+from tests.trust.score.test_db import Builder, D, at
 
 
 async def message_count(api: Api) -> int:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from laotie.app import create_app
-from laotie.live.media_endpoints import callback_token
+from laotie.live.media.endpoints import callback_token
 from tests.conftest import make_settings
 from tests.support import Api
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from laotie.live import room
-from laotie.live.media_endpoints import callback_token
+from laotie.live.media.endpoints import callback_token
 from laotie.models import ChatMessage, LiveSession
 from tests.support import Api
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select, update
 
 from laotie.models import FeedAction, Impression, Shop, User, Video, ViolationCase, utcnow
 from laotie.traffic.service.feed import feed_of
-from laotie.trust.governance_tasks import enforce_due
-from tests.live.test_promotions import user_of
+from laotie.trust.governance.tasks import enforce_due
+from tests.live.sale.test_promotions import user_of
 from tests.support import Api
 
 

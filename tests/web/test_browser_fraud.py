@@ -19,10 +19,10 @@ from sqlalchemy import select
 from laotie.config import Settings
 from laotie.kit.db import Database
 from laotie.models import ExcludedOrder, FraudRing, utcnow
-from laotie.trust.service import fraud_rings
+from laotie.trust.fraud import service as fraud_rings
 from tests.serving import serve
-from tests.trust.test_fraud_db import World as Planted
-from tests.trust.test_fraud_db import plant
+from tests.trust.fraud.test_db import World as Planted
+from tests.trust.fraud.test_db import plant
 from tests.web.phone import assert_phone_width, phones
 from tests.web.seed import PASSWORD, fresh_database
 

@@ -16,7 +16,8 @@ from playwright.async_api import expect
 
 from laotie.config import Settings
 from laotie.kit.db import Database
-from laotie.live.service import cart, sessions
+from laotie.live.sale.service import cart
+from laotie.live.service import sessions
 from tests.serving import serve
 from tests.web.phone import assert_phone_width, phones
 from tests.web.seed import account, fresh_database, merchant_with_product

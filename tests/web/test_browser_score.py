@@ -24,8 +24,8 @@ from laotie.kit.events import Dispatcher, bus
 from laotie.models import OrderMessage, PlatformSetting, Review, utcnow
 from laotie.orders.service import lifecycle, payment
 from laotie.orders.service.checkout import Address, LineRequest, checkout
-from laotie.trust.score import ScoreSettings
-from laotie.trust.service import score_config
+from laotie.trust.score.core import ScoreSettings
+from laotie.trust.score.service import settings as score_config
 from tests.serving import serve
 from tests.web.phone import assert_phone_width, phones
 from tests.web.seed import account, fresh_database, merchant_with_product

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from laotie.config import Settings
 from laotie.kit.db import Database
-from laotie.live.media_endpoints import callback_token
+from laotie.live.media.endpoints import callback_token
 from laotie.live.service import sessions
 from laotie.models import Order
 from tests.serving import serve

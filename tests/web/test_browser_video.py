@@ -20,7 +20,7 @@ from laotie.identity import service as identity
 from laotie.kit.db import Database
 from laotie.kit.migrate import upgrade_async
 from tests.serving import CHROMIUM, CHROMIUM_ARGS, require, serve
-from tests.social.test_videos import make_clip
+from tests.social.videos.test_videos import make_clip
 
 pytestmark = pytest.mark.browser
 

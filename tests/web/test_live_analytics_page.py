@@ -6,7 +6,7 @@ import json
 import re
 
 from laotie.kit.jobs import scheduler
-from laotie.live.meter import meter_of
+from laotie.live.analytics.meter import meter_of
 from tests.live.conftest import go_live
 from tests.support import Api
 from tests.web.test_pages import sign_in

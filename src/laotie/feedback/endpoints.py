@@ -25,7 +25,7 @@ from laotie.identity.auth import CurrentUser
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.models import Review
-from laotie.trust.service import scores
+from laotie.trust.score.service import scores
 
 router = APIRouter(prefix="/api/v1", tags=["feedback"])
 Limit = Annotated[int, Query(ge=1, le=100)]

@@ -13,6 +13,9 @@ from laotie.identity.auth import CurrentUser, api_user
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.live import repository
+from laotie.live.analytics import service as analytics
+from laotie.live.pk import service as pk
+from laotie.live.sale.service import cart, coupons, flash, lucky_bags
 from laotie.live.schemas import (
     AnalyticsOut,
     CartIn,
@@ -37,7 +40,7 @@ from laotie.live.schemas import (
     StreamKeyOut,
     SuspendIn,
 )
-from laotie.live.service import analytics, cart, coupons, flash, lucky_bags, pk, presence, sessions
+from laotie.live.service import presence, sessions
 from laotie.models import CouponClaim, FlashListing, LiveCoupon, LiveSession, LuckyBag, PkContest, utcnow
 from laotie.orders.endpoints import IdempotencyKey
 from laotie.orders.gateway import gateway_for

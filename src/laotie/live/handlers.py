@@ -55,7 +55,7 @@ for _event, _body in {**ROOM_EVENTS, **PK_EVENTS}.items():
 @bus.on("live.ended", "live.pk_stream_ended")
 async def end_pk_with_stream(s: AsyncSession, payload: dict[str, Any]) -> None:
     """A PK cannot outlive either stream: open challenges lapse, a running one ends now."""
-    from laotie.live.service import pk
+    from laotie.live.pk import service as pk
 
     await pk.stream_ended(s, int(payload["session_id"]))
 
@@ -63,7 +63,7 @@ async def end_pk_with_stream(s: AsyncSession, payload: dict[str, Any]) -> None:
 @bus.on("live.ended", "live.close_session_flashes")
 async def close_session_flashes(s: AsyncSession, payload: dict[str, Any]) -> None:
     """A flash cannot outlive its stream: close them and give the unsold stock back."""
-    from laotie.live.service import flash
+    from laotie.live.sale.service import flash
 
     for flash_id in await flash.open_for_session(s, int(payload["session_id"])):
         await flash.close_flash(s, flash_id, reason="stream_ended")
@@ -72,7 +72,7 @@ async def close_session_flashes(s: AsyncSession, payload: dict[str, Any]) -> Non
 @bus.on("chat.commented", "live.lucky_bag_entries")
 async def enter_lucky_bags(s: AsyncSession, payload: dict[str, Any]) -> None:
     """A comment naming an open bag's keyword enters its author (once per bag)."""
-    from laotie.live.service import lucky_bags
+    from laotie.live.sale.service import lucky_bags
 
     await lucky_bags.enter_by_comment(s, int(payload["session_id"]), int(payload["user_id"]), str(payload["body"]),
                                       datetime.fromisoformat(str(payload["at"])))
@@ -81,7 +81,7 @@ async def enter_lucky_bags(s: AsyncSession, payload: dict[str, Any]) -> None:
 @bus.on("order.cancelled", "live.coupon_give_back")
 async def give_coupon_back(s: AsyncSession, payload: dict[str, Any]) -> None:
     """A cancelled or expired order's coupon goes back to the buyer, to use on another order."""
-    from laotie.live.service import coupons
+    from laotie.live.sale.service import coupons
 
     await coupons.give_back_for_order(s, int(payload["order_id"]))
 
@@ -105,7 +105,7 @@ async def close_flash_gate(s: AsyncSession, payload: dict[str, Any]) -> None:
 @bus.on("gift.sent", "live.announce:gift.sent")
 async def announce_gift(s: AsyncSession, payload: dict[str, Any]) -> None:
     """A gift is said in the room with the ranking as it now stands, so no viewer has to ask for it."""
-    from laotie.live.service import gifts
+    from laotie.live.gifts import service as gifts
 
     total, ranking = await gifts.gift_ranking(s, int(payload["session_id"]), limit=gifts.RANKING_SHOWN)
     body = f"{payload['sender']} sent {payload['emoji']} {payload['name']} ×{payload['count']}"

@@ -7,7 +7,8 @@ import logging
 from laotie.kit.db import Database
 from laotie.kit.errors import DomainError
 from laotie.kit.jobs import scheduler
-from laotie.live.service import flash, lucky_bags, pk
+from laotie.live.pk import service as pk
+from laotie.live.sale.service import flash, lucky_bags
 from laotie.models import utcnow
 
 log = logging.getLogger("laotie.live")

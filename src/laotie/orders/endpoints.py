@@ -64,7 +64,7 @@ async def create_checkout(body: CheckoutIn, request: Request, user: CurrentUser,
     lines = [LineRequest(i.sku_id, i.quantity) for i in body.items]
     address = Address(**body.address.model_dump())
     if body.coupon_id is not None:
-        from laotie.live.service.coupons import checkout_with_coupon
+        from laotie.live.sale.service.coupons import checkout_with_coupon
 
         result = await checkout_with_coupon(s, settings, user, body.coupon_id, lines, address,
                                             idempotency_key=idempotency_key, device_fp=device_fingerprint(device_id))

@@ -25,16 +25,18 @@ from laotie.catalog import service as catalog
 from laotie.config import Settings
 from laotie.kit.db import Database
 from laotie.kit.errors import DomainError
-from laotie.live.service import gifts
+from laotie.live.gifts import service as gifts
 from laotie.models import User, utcnow
 from laotie.orders import logistics
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import checkout as checkout_service
 from laotie.orders.service import lifecycle, payment
-from laotie.social.service import follows, videos
+from laotie.social.follows import service as follows
+from laotie.social.videos import service as videos
 from laotie.traffic.service import actions
 from laotie.traffic.service.feed import feed_of
-from laotie.trust.service import cases, deposits
+from laotie.trust.deposits import service as deposits
+from laotie.trust.governance.service import cases
 
 Progress = Callable[[str, int], None]
 

@@ -20,8 +20,10 @@ from laotie.orders.service import checkout as checkout_service
 from laotie.orders.service import queries
 from laotie.sim.demo_platform import DEMO_PASSWORD, Cast, Placed, place_order
 from laotie.traffic.service import items
-from laotie.trust.score import Band
-from laotie.trust.service import fraud_rings, score_config, scores
+from laotie.trust.fraud import service as fraud_rings
+from laotie.trust.score.core import Band
+from laotie.trust.score.service import scores
+from laotie.trust.score.service import settings as score_config
 
 REVIEW_SHARE = 0.7  # of received order lines get a review: most buyers rate what arrived, some never do
 # Product stars are dealt from a shuffled deck rather than drawn one by one, so every ten reviews

@@ -1,0 +1,1 @@
+"""The social graph and content: follows, the inbox, short videos, profiles, the following feed."""

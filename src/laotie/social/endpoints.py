@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query
 from laotie.identity.auth import CurrentUser
 from laotie.kit.http import Session
 from laotie.kit.types import MAX_ID, PathId
+from laotie.social.follows import service as follows
+from laotie.social.inbox import service as inbox
 from laotie.social.schemas import (
     FeedLiveOut,
     FeedVideoOut,
@@ -19,7 +21,7 @@ from laotie.social.schemas import (
     PersonOut,
     ProfileOut,
 )
-from laotie.social.service import following_feed, follows, inbox, profiles
+from laotie.social.service import following_feed, profiles
 
 router = APIRouter(prefix="/api/v1", tags=["social"])
 

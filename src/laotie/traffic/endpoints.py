@@ -11,6 +11,7 @@ from laotie.kit.errors import Forbidden
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.models import utcnow
+from laotie.traffic.ranking.settings import FeedSettings
 from laotie.traffic.schemas import (
     FeedItemOut,
     FeedSettingsIn,
@@ -22,7 +23,6 @@ from laotie.traffic.schemas import (
 )
 from laotie.traffic.service import actions, items, reports
 from laotie.traffic.service.feed import EDITABLE, Served, change_feed_settings, feed_of, feed_settings
-from laotie.traffic.settings import FeedSettings
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
 

@@ -1,1 +1,1 @@
-"""Live use cases: keys and sessions, the live cart, flash sales."""
+"""The live session core: stream keys, sessions, presence."""

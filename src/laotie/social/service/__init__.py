@@ -1,0 +1,1 @@
+"""Social use cases that read across the graph: profiles and the following feed."""

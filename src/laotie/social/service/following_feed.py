@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.live.service import sessions
 from laotie.models import LiveSession, User, Video, utcnow
-from laotie.social.service import follows, profiles
+from laotie.social.follows import service as follows
+from laotie.social.service import profiles
 from laotie.traffic.service.feed import log_following
 
 

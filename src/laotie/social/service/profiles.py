@@ -16,7 +16,7 @@ from laotie.catalog import service as catalog
 from laotie.live.service import sessions
 from laotie.models import LiveSession, Product, Shop, Sku, User, Video
 from laotie.social.errors import UserNotFound
-from laotie.social.service import follows
+from laotie.social.follows import service as follows
 
 
 @dataclass

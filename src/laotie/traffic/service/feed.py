@@ -38,10 +38,10 @@ from laotie.models import (
     VideoProduct,
     utcnow,
 )
-from laotie.traffic.pages import ItemKey, ScoreComponents, ServedEntry
-from laotie.traffic.ranking import FeedIndex
+from laotie.traffic.ranking.pages import ItemKey, ScoreComponents, ServedEntry
+from laotie.traffic.ranking.ranker import FeedIndex
+from laotie.traffic.ranking.settings import FeedSettings
 from laotie.traffic.service import policy, tastes
-from laotie.traffic.settings import FeedSettings
 
 log = logging.getLogger("laotie.feed")
 

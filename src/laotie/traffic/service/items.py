@@ -12,7 +12,7 @@ from laotie.kit.db import dialect_insert
 from laotie.kit.errors import DomainError, Forbidden
 from laotie.kit.events import record_event
 from laotie.models import LiveSession, OfficialTag, User, Video, utcnow
-from laotie.traffic.pages import ItemKey
+from laotie.traffic.ranking.pages import ItemKey
 
 
 @dataclass(frozen=True)

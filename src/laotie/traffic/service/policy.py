@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laotie.traffic.policy import StaticPolicy
+from laotie.traffic.ranking.policy import StaticPolicy
 
 MultiplierSource = Callable[[AsyncSession], Awaitable[dict[int, float]]]
 LimitSource = Callable[[AsyncSession, datetime], Awaitable[dict[int, float]]]

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.kit.errors import Forbidden, NotFound
 from laotie.models import Impression, LiveSession, Order, Shop, SocialCount, User, Video
-from laotie.social.service.follows import BRACKETS, bracket
-from laotie.traffic.fairness import gini
-from laotie.traffic.pages import ServedEntry
+from laotie.social.follows.service import BRACKETS, bracket
+from laotie.traffic.ranking.fairness import gini
+from laotie.traffic.ranking.pages import ServedEntry
+from laotie.traffic.ranking.settings import FeedSettings
 from laotie.traffic.service.feed import entry_of
-from laotie.traffic.settings import FeedSettings
 
 
 class ImpressionNotFound(NotFound):

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.models import Category, FeedAction, Order, OrderLine, Product
-from laotie.traffic.pages import ItemKey
+from laotie.traffic.ranking.pages import ItemKey
 
 TASTE_SECONDS = 600.0
 MAX_VIEWERS = 50_000

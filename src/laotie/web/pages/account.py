@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request, Response
 from laotie.identity import service as identity
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
-from laotie.social.service import follows, inbox
+from laotie.social.follows import service as follows
+from laotie.social.inbox import service as inbox
 from laotie.web.render import (
     SESSION_COOKIE,
     Form,

@@ -16,7 +16,7 @@ from laotie.kit.types import PathId
 from laotie.models import utcnow
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries
-from laotie.trust.service import deposits
+from laotie.trust.deposits import service as deposits
 from laotie.web.render import Form, PageUser, attempt, redirect, render, text
 
 router = APIRouter(include_in_schema=False)

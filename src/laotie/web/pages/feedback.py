@@ -16,7 +16,7 @@ from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.orders.service import queries
-from laotie.trust.service import scores
+from laotie.trust.score.service import scores
 from laotie.web.render import Form, MaybeUser, PageUser, attempt, number, render, text
 
 router = APIRouter(include_in_schema=False)

@@ -11,7 +11,7 @@ from laotie.kit.errors import DomainError
 from laotie.kit.http import Session
 from laotie.kit.types import MAX_ID, PathId
 from laotie.models import User, utcnow
-from laotie.trust.service import fraud_rings
+from laotie.trust.fraud import service as fraud_rings
 from laotie.web.render import Form, PageUser, attempt, redirect, render, text
 
 router = APIRouter(prefix="/operator/fraud", include_in_schema=False)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
-from laotie.live.service import gifts
+from laotie.live.gifts import service as gifts
 from laotie.orders.gateway import gateway_for
 from laotie.web.render import Form, PageUser, attempt, number, redirect, render, text
 

@@ -13,9 +13,9 @@ from laotie.kit.errors import DomainError
 from laotie.kit.http import Session
 from laotie.kit.types import MAX_ID, PathId
 from laotie.models import Penalty, User, utcnow
-from laotie.trust.governance_errors import InvalidMeasures, SubjectNotFound
-from laotie.trust.service import governance
-from laotie.trust.service.cases import STATUSES
+from laotie.trust.governance import service as governance
+from laotie.trust.governance.errors import InvalidMeasures, SubjectNotFound
+from laotie.trust.governance.service.cases import STATUSES
 from laotie.web.render import Form, PageUser, attempt, redirect, render, text
 
 router = APIRouter(include_in_schema=False)

@@ -15,8 +15,12 @@ from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
 from laotie.ledger import service as ledger
 from laotie.live import repository
+from laotie.live.analytics import service as analytics
 from laotie.live.endpoints import rtmp_url
-from laotie.live.service import analytics, cart, coupons, flash, gifts, lucky_bags, pk, presence, sessions
+from laotie.live.gifts import service as gifts
+from laotie.live.pk import service as pk
+from laotie.live.sale.service import cart, coupons, flash, lucky_bags
+from laotie.live.service import presence, sessions
 from laotie.models import User, utcnow
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from laotie.kit.http import Session
 from laotie.kit.types import PathId
-from laotie.live.service import cart
+from laotie.live.sale.service import cart
 from laotie.web.render import MaybeUser, render
 
 router = APIRouter(include_in_schema=False)

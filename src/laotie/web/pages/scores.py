@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request, Response
 
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session
-from laotie.trust.score import INDICATORS, Band, IndicatorScore, Kind
-from laotie.trust.score.indicators import DIMENSION_LABELS, DIMENSIONS
-from laotie.trust.service import scores
-from laotie.trust.service.scores import ScoreReport
+from laotie.trust.score.core import INDICATORS, Band, IndicatorScore, Kind
+from laotie.trust.score.core.indicators import DIMENSION_LABELS, DIMENSIONS
+from laotie.trust.score.service import scores
+from laotie.trust.score.service.scores import ScoreReport
 from laotie.web.render import Form, PageUser, attempt, redirect, render
 
 router = APIRouter(include_in_schema=False)

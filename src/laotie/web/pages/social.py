@@ -12,7 +12,9 @@ from fastapi.responses import StreamingResponse
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
-from laotie.social.service import following_feed, follows, inbox, profiles
+from laotie.social.follows import service as follows
+from laotie.social.inbox import service as inbox
+from laotie.social.service import following_feed, profiles
 from laotie.web.render import Form, MaybeUser, PageUser, attempt, redirect, render
 
 router = APIRouter(include_in_schema=False)

@@ -13,8 +13,8 @@ from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.models import User
-from laotie.social.service import videos
-from laotie.social.video_errors import BadVideo
+from laotie.social.videos import service as videos
+from laotie.social.videos.errors import BadVideo
 from laotie.web.render import Form, LoginRequired, MaybeUser, PageUser, attempt, page_user, redirect, render
 
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,1 @@
+"""Live analytics: per-minute counters, the session summary, the console's charts."""

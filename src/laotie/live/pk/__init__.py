@@ -1,0 +1,1 @@
+"""PK contests between two live rooms."""

@@ -1,0 +1,1 @@
+"""Follows (关注), fan counts and follower brackets."""

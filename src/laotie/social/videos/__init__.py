@@ -1,0 +1,1 @@
+"""Short videos (短视频): upload, the video cart, plays, likes, comments."""

@@ -1,0 +1,1 @@
+"""Score use cases: recompute and read stored scores; operators' settings and policy."""
