@@ -31,7 +31,7 @@ from laotie.models import (
     VideoProduct,
     ViolationCase,
 )
-from laotie.sim.demo import DemoSize, seed_demo
+from laotie.sim.demo.world import DemoSize, seed_demo
 from tests.conftest import make_settings
 
 

@@ -34,9 +34,13 @@ DOMAIN_MODULES = (
     "laotie.live.analytics.handlers",
     "laotie.live.analytics.tasks",
     "laotie.live.handlers",
+    "laotie.live.gifts.handlers",
+    "laotie.live.pk.handlers",
+    "laotie.live.pk.tasks",
+    "laotie.live.sale.handlers",
+    "laotie.live.sale.tasks",
     "laotie.live.media.handlers",
     "laotie.live.gifts.service",
-    "laotie.live.tasks",
     "laotie.orders.handlers",
     "laotie.orders.tasks",
     "laotie.social.inbox.handlers",
@@ -44,6 +48,7 @@ DOMAIN_MODULES = (
     "laotie.trust.fraud.tasks",
     "laotie.trust.governance.tasks",
     "laotie.trust.governance.handlers",
+    "laotie.trust.score.handlers",
     "laotie.trust.score.tasks",
     "laotie.trust.deposits.service",
     "laotie.trust.governance.service",
@@ -106,11 +111,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.catalog.endpoints import router as catalog_router
     from laotie.feedback.endpoints import router as feedback_router
     from laotie.identity.endpoints import router as identity_router
+    from laotie.live.analytics.endpoints import router as live_analytics_router
     from laotie.live.chat.endpoints import router as chat_router
     from laotie.live.endpoints import router as live_router
     from laotie.live.gifts.endpoints import router as gift_router
     from laotie.live.media.endpoints import router as media_hooks_router
     from laotie.live.media.plane import HlsFiles
+    from laotie.live.pk.endpoints import router as pk_router
+    from laotie.live.sale.endpoints import router as sale_router
     from laotie.orders.endpoints import router as orders_router
     from laotie.social.endpoints import router as social_router
     from laotie.social.videos.endpoints import router as video_router
@@ -121,9 +129,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.trust.score.endpoints import router as score_router
     from laotie.web import install_pages
 
-    for router in (identity_router, catalog_router, orders_router, live_router, media_hooks_router, chat_router,
-                   gift_router, social_router, video_router, deposit_router, governance_router,
-                   aftersales_router, feedback_router, score_router, traffic_router, fraud_router):
+    for router in (identity_router, catalog_router, orders_router, live_router, sale_router, pk_router,
+                   live_analytics_router, media_hooks_router, chat_router, gift_router, social_router, video_router,
+                   deposit_router, governance_router, aftersales_router, feedback_router, score_router,
+                   traffic_router, fraud_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -149,7 +149,7 @@ def demo(seed: Annotated[int, typer.Option(help="same seed, same world")] = 7,
     """Create the database if needed, seed a deterministic demo world, print logins, serve."""
     from laotie.kit.db import Database
     from laotie.kit.migrate import upgrade
-    from laotie.sim.demo import DEMO_PASSWORD, DemoSize, progress_total, seed_demo
+    from laotie.sim.demo.world import DEMO_PASSWORD, DemoSize, progress_total, seed_demo
 
     settings = _settings()
     if fresh and settings.is_sqlite:

@@ -1,0 +1,1 @@
+"""Reviews and buyer–shop messages: what buyers say after a purchase and how fast shops answer."""

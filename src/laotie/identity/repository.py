@@ -1,13 +1,18 @@
-"""Identity queries."""
+"""Identity queries. Tokens are stored, and found, by their digest only."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.models import ApiToken, User, WebSession
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 async def user_by_username(s: AsyncSession, username: str) -> User | None:

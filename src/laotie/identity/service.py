@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import secrets
 from datetime import timedelta
 from functools import lru_cache
@@ -16,13 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.config import Settings
-from laotie.identity import repository
+from laotie.identity import repository, token_cache
 from laotie.identity.errors import (
     InvalidCredentials,
     RoleNotSelfServe,
     RoleRequired,
     UsernameTaken,
 )
+from laotie.identity.repository import token_digest
 from laotie.kit.errors import NotFound
 from laotie.kit.events import record_event
 from laotie.models import ROLES, ApiToken, User, WebSession, utcnow
@@ -42,10 +42,6 @@ def hasher(settings: Settings) -> PasswordHasher:
 async def hash_password(settings: Settings, password: str) -> str:
     # argon2 is deliberately slow; keep it off the event loop.
     return await asyncio.to_thread(hasher(settings).hash, password)
-
-
-def token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _normalise_roles(roles: set[str] | frozenset[str]) -> str:
@@ -121,8 +117,6 @@ async def issue_api_token(s: AsyncSession, user: User, name: str = "api") -> str
 
 
 async def revoke_api_token(s: AsyncSession, raw: str) -> None:
-    from laotie.identity import token_cache
-
     token_cache.forget(raw)
     await s.execute(
         update(ApiToken).where(ApiToken.token_hash == token_digest(raw)).values(revoked_at=utcnow())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from laotie.identity import service
+from laotie.identity import repository
 from laotie.identity.errors import NotAuthenticated
 from laotie.kit.db import Database
 
@@ -19,20 +19,20 @@ _cache: dict[str, tuple[int, float]] = {}
 
 
 def forget(raw: str) -> None:
-    _cache.pop(service.token_digest(raw), None)
+    _cache.pop(repository.token_digest(raw), None)
 
 
 async def user_id_for(db: Database, authorization: str) -> int:
     scheme, _, raw = authorization.partition(" ")
     if scheme.lower() != "bearer" or not raw:
         raise NotAuthenticated("send 'Authorization: Bearer <token>'")
-    digest = service.token_digest(raw.strip())
+    digest = repository.token_digest(raw.strip())
     hit = _cache.get(digest)
     now = time.monotonic()
     if hit is not None and hit[1] > now:
         return hit[0]
     async with db.transaction() as s:
-        user = await service.user_for_token(s, raw.strip())
+        user = await repository.user_by_token_hash(s, digest)
     if user is None:
         raise NotAuthenticated("unknown or revoked token")
     if len(_cache) > 100_000:

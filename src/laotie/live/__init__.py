@@ -1,1 +1,1 @@
-"""Live rooms: stream keys, sessions, the live cart and pinning, '3-2-1 上车' flash sales, chat."""
+"""Live rooms: the session core, the media plane, chat, selling in the room, gifts, PK contests, analytics."""

@@ -12,7 +12,7 @@ from laotie.live.analytics.meter import minute_of
 from laotie.live.analytics.tasks import flush_meters
 from laotie.live.chat import service as chat
 from laotie.live.pk import service as pk
-from laotie.live.tasks import finish_pk, pk_scores
+from laotie.live.pk.tasks import finish_pk, pk_scores
 from laotie.models import ChatMessage, LiveMinute, PkContest, utcnow
 from laotie.orders.service.checkout import Address, LineRequest, checkout
 from tests.live.conftest import LiveRoom, go_live

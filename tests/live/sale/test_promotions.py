@@ -13,8 +13,8 @@ from laotie.identity import service as identity
 from laotie.ledger import service as ledger
 from laotie.live.chat import service as chat
 from laotie.live.sale.service import lucky_bags
+from laotie.live.sale.tasks import draw_lucky_bags
 from laotie.live.service import presence
-from laotie.live.tasks import draw_lucky_bags
 from laotie.models import CouponClaim, LiveCoupon, LuckyBag, Order, OrderLine, Payment, Sku, User, utcnow
 from tests.live.conftest import LiveRoom, go_live
 from tests.support import ADDRESS, Api

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from laotie.live.media.endpoints import callback_token
-from laotie.live.tasks import draw_lucky_bags
+from laotie.live.sale.tasks import draw_lucky_bags
 from laotie.models import Follow, LuckyBag, Notification, SocialCount, Video, utcnow
 from laotie.social.follows.service import bracket
 from tests.live.conftest import go_live

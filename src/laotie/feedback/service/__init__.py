@@ -1,0 +1,1 @@
+"""Feedback use cases: reviews with the shop's reply, messages per order."""

@@ -9,7 +9,7 @@ from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.ledger import service as ledger
 from laotie.live.gifts import service as gifts
-from laotie.live.schemas import (
+from laotie.live.gifts.schemas import (
     CoinPurchaseIn,
     CoinPurchaseOut,
     GiftEarningsOut,

@@ -1,8 +1,8 @@
-"""Traffic: the discovery feed's ranking core (pure, in memory) and how its traffic is explained.
+"""The discovery feed's ranking core (pure, in memory, no database) and how its traffic is explained.
 
 What lives here is the part that needs no database: online estimates of what an impression of
 a live room or video is worth (`estimates`), the per-request ranker with its trust, traffic
-limit, cold-start, fairness, official-tag and ad-slot rules (`ranking.FeedIndex`), the
+limit, cold-start, fairness, official-tag and ad-slot rules (`ranker.FeedIndex`), the
 explanations every served entry carries (`pages`), the exposure-fairness controller
 (`fairness`) and a synthetic population to test and benchmark it all (`simulate`).
 

@@ -10,13 +10,9 @@ from laotie.catalog import service as catalog
 from laotie.kit.events import bus
 from laotie.traffic.service import policy
 from laotie.trust.governance.service import cases, penalties
-from laotie.trust.score.service import scores
 
-# The trust side fills the discovery feed's policy interface: penalties' traffic limits, the
-# shop score band's multiplier, and the boost of items selling reliable goods (靠谱好货).
+# Governance fills its part of the discovery feed's policy interface: penalties' traffic limits.
 policy.register_limits(penalties.traffic_limits)
-policy.register_multipliers(scores.owner_multipliers)
-policy.register_goods(scores.product_boosts)
 
 
 @bus.on("claim.upheld", "trust.counterfeit_case")

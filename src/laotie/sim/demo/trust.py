@@ -1,6 +1,6 @@
 """The demo world's trust layer: reviews, buyer–shop messages, a fake-order ring, shop scores, an official tag.
 
-Like `demo_platform`, each step goes through the services the pages and jobs call, one
+Like `platform`, each step goes through the services the pages and jobs call, one
 transaction per thing a person would do, drawing from its own random stream, so the same
 seed makes the same world. What only a clock can make (a reply twenty minutes later) is
 written afterwards and says so.
@@ -18,7 +18,7 @@ from laotie.kit.errors import DomainError
 from laotie.models import User, utcnow
 from laotie.orders.service import checkout as checkout_service
 from laotie.orders.service import queries
-from laotie.sim.demo_platform import DEMO_PASSWORD, Cast, Placed, place_order
+from laotie.sim.demo.platform import DEMO_PASSWORD, Cast, Placed, place_order
 from laotie.traffic.service import items
 from laotie.trust.fraud import service as fraud_rings
 from laotie.trust.score.core import Band

@@ -4,8 +4,8 @@ Everything is created the way users would create it — registration, shops,
 products, checkouts, signed gateway notifications, shipping, carrier
 notifications, receipt — so the demo exercises the same rules as production.
 The rest of the platform (follows, videos, deposits, after-sales, coins, a case,
-feed pages) is seeded by `demo_platform` on top of this, and the trust layer (reviews,
-messages, shop scores, a fake-order ring, an official tag) by `demo_trust`.
+feed pages) is seeded by `platform` on top of this, and the trust layer (reviews,
+messages, shop scores, a fake-order ring, an official tag) by `trust`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from laotie.identity import service as identity
 from laotie.kit.db import Database
 from laotie.models import User, utcnow
 from laotie.orders.service import checkout as checkout_service
-from laotie.sim import demo_platform as platform
-from laotie.sim import demo_trust as trust
-from laotie.sim.demo_platform import DEMO_PASSWORD, Placed, Progress, place_order
+from laotie.sim.demo import platform, trust
+from laotie.sim.demo.platform import DEMO_PASSWORD, Placed, Progress, place_order
 
 __all__ = ["DEMO_PASSWORD", "DemoSize", "DemoWorld", "progress_total", "seed_demo"]
 

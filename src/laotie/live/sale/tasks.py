@@ -1,4 +1,4 @@
-"""Live jobs: open and close flashes on time, draw lucky bags at their end time, run PK contests."""
+"""Sale jobs: open and close flashes on time, draw lucky bags at their end time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import logging
 from laotie.kit.db import Database
 from laotie.kit.errors import DomainError
 from laotie.kit.jobs import scheduler
-from laotie.live.pk import service as pk
 from laotie.live.sale.service import flash, lucky_bags
 from laotie.models import utcnow
 
@@ -46,30 +45,3 @@ async def draw_lucky_bags(db: Database) -> int:
             log.exception("lucky bag %s could not be drawn", bag_id)
     return drawn
 
-
-
-@scheduler.job("live.pk_scores", every=15.0)
-async def pk_scores(db: Database) -> int:
-    """A few score updates a minute in both rooms, never one per like or order."""
-    now = utcnow()
-    async with db.transaction() as s:
-        ids = await pk.running(s)
-    moved = 0
-    for contest_id in ids:
-        async with db.transaction() as s:
-            moved += await pk.update_score(s, contest_id, now)
-    return moved
-
-
-@scheduler.job("live.finish_pk", every=1.0)
-async def finish_pk(db: Database) -> int:
-    """Lapse unanswered challenges; finish each contest past its end in its own transaction."""
-    now = utcnow()
-    async with db.transaction() as s:
-        await pk.expire_challenges(s, now)
-        due = await pk.due_to_finish(s, now)
-    finished = 0
-    for contest_id in due:
-        async with db.transaction() as s:
-            finished += await pk.finish_pk(s, contest_id, now) is not None
-    return finished

@@ -1,0 +1,1 @@
+"""The demo world: a deterministic marketplace seeded through the real services."""
