@@ -125,8 +125,8 @@ async def test_coupon_at_checkout_ledger_and_give_back(api: Api) -> None:
     assert await api.ledger_ok()
 
 
-def test_spread_discount_is_exact() -> None:
-    from laotie.orders.service.checkout import spread_discount
+def test_a_discount_spreads_over_lines_exactly() -> None:
+    from laotie.kit.money import split_exact as spread_discount
 
     assert spread_discount(1000, [9900]) == [1000]
     assert spread_discount(100, [1, 1, 1]) == [34, 33, 33]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laotie.config import Settings
 from laotie.kit.db import dialect_insert
 from laotie.kit.events import record_events
-from laotie.kit.money import rate_of
+from laotie.kit.money import rate_of, split_exact
 from laotie.models import (
     IdempotencyKey,
     Order,
@@ -132,17 +132,6 @@ def _request_hash(lines: list[LineRequest], address: Address, source: str, disco
                        address.__dict__, source,
                        None if discount is None else [discount.shop_id, discount.amount]], sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
-
-
-def spread_discount(amount: int, line_amounts: list[int]) -> list[int]:
-    """Split `amount` over lines in proportion to their amounts, exactly (largest remainder, ties by position)."""
-    whole = sum(line_amounts)
-    shares = [amount * a // whole for a in line_amounts]
-    left = amount - sum(shares)
-    by_remainder = sorted(range(len(line_amounts)), key=lambda i: (-(amount * line_amounts[i] % whole), i))
-    for i in by_remainder[:left]:
-        shares[i] += 1
-    return shares
 
 
 async def checkout(
@@ -261,7 +250,7 @@ def _apply_discount(discount: Discount, shop_lines: list[tuple[int, LineRequest]
     if not eligible or sum(amounts) < discount.min_spend or sum(amounts) <= discount.amount:
         raise CouponNotApplicable("this order does not reach the coupon's minimum spend", field="coupon_id",
                                   min_spend=discount.min_spend, eligible=sum(amounts))
-    shares = spread_discount(discount.amount, amounts)
+    shares = split_exact(discount.amount, amounts)
     return {i: share for (i, _), share in zip(eligible, shares, strict=True)}
 
 
