@@ -28,6 +28,8 @@ log = logging.getLogger("laotie")
 
 # Modules that register event handlers, jobs, payment purposes and publish guards when imported.
 DOMAIN_MODULES = (
+    "laotie.alliance.handlers",
+    "laotie.alliance.tasks",
     "laotie.aftersales.tasks",
     "laotie.catalog.handlers",
     "laotie.feedback.handlers",
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     install_error_handlers(app)
 
     from laotie.aftersales.endpoints import router as aftersales_router
+    from laotie.alliance.endpoints import router as alliance_router
     from laotie.catalog.endpoints import router as catalog_router
     from laotie.feedback.endpoints import router as feedback_router
     from laotie.identity.endpoints import router as identity_router
@@ -132,7 +135,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     for router in (identity_router, catalog_router, orders_router, live_router, sale_router, pk_router,
                    live_analytics_router, media_hooks_router, chat_router, gift_router, social_router, video_router,
                    deposit_router, governance_router, aftersales_router, feedback_router, score_router,
-                   traffic_router, fraud_router):
+                   traffic_router, fraud_router, alliance_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -99,6 +99,15 @@ class Settings(BaseSettings):
     # Short videos: mp4 uploads up to this size; the poster frame is taken with ffmpeg when present.
     video_max_bytes: int = Field(100 * 1024 * 1024, ge=1024)
     ffmpeg_binary: str = "ffmpeg"
+    # The alliance (好物联盟): the commission floor of a category without its own, the platform's
+    # technical service fee on each commission and fee, the after-sale window between an order's
+    # completion and its commissions' settlement, how long a share link attributes, and how long a
+    # rate cut waits before it reaches creators already promoting.
+    alliance_default_floor_bps: int = Field(100, ge=0, le=10_000)
+    alliance_platform_fee_bps: int = Field(1_000, ge=0, le=10_000)
+    alliance_settle_days: int = Field(7, ge=0)
+    alliance_share_link_hours: int = Field(24, ge=1)
+    alliance_rate_cut_days: int = Field(30, ge=0)
     coin_value_fen: int = Field(10, ge=1, le=10_000)
     gift_creator_share_bps: int = Field(5000, ge=0, le=10_000)
 

@@ -12,6 +12,8 @@ GATEWAY_CLEARING = ("platform:gateway_clearing", ASSET)
 COMMISSION_REVENUE = ("platform:commission_revenue", REVENUE)
 GIFT_REVENUE = ("platform:gift_revenue", REVENUE)
 PENALTY_REVENUE = ("platform:penalty_revenue", REVENUE)
+# The platform's technical service fee on alliance commissions (技术服务费).
+ALLIANCE_FEE_REVENUE = ("platform:alliance_fee_revenue", REVENUE)
 # What the platform spends on buyers' behalf (return-shipping compensation it funds).
 GUARANTEE_EXPENSE = ("platform:guarantee_expense", EXPENSE)
 
@@ -43,3 +45,13 @@ def creator_gift_earnings(user_id: int) -> tuple[str, str]:
 def shop_deposit(shop_id: int) -> tuple[str, str]:
     """A merchant's deposit (保证金): held for it, drawn on for compensation and penalty fees."""
     return (f"shop:{shop_id}:deposit", LIABILITY)
+
+
+def commission_pending(user_id: int) -> tuple[str, str]:
+    """Alliance commission owed to a creator, group leader or MCN, not yet settled (待结算佣金)."""
+    return (f"user:{user_id}:commission_pending", LIABILITY)
+
+
+def commission_available(user_id: int) -> tuple[str, str]:
+    """Settled alliance commission, free to withdraw; below zero after a clawback it is owed back."""
+    return (f"user:{user_id}:commission_available", LIABILITY)

@@ -106,6 +106,13 @@ async def creator_gift_earnings(s: AsyncSession, user_id: int) -> int:
     return -(await repository.balances(s, [code])).get(code, 0)
 
 
+async def commission_balances(s: AsyncSession, user_id: int) -> ShopBalances:
+    """A promoter's alliance commission: pending (not settled) and available (below zero: owed back)."""
+    pending, available = acct.commission_pending(user_id)[0], acct.commission_available(user_id)[0]
+    got = await repository.balances(s, [pending, available])
+    return ShopBalances(pending=-got.get(pending, 0), available=-got.get(available, 0))
+
+
 @dataclass
 class ShopBalances:
     pending: int

@@ -1,6 +1,9 @@
 """All tables, re-exported: the one Alembic target."""
 
 from laotie.models.aftersale import Aftersale
+from laotie.models.alliance_floor import AllianceFloor
+from laotie.models.alliance_listing import AllianceListing
+from laotie.models.alliance_promotion import AlliancePromotion
 from laotie.models.api_token import ApiToken
 from laotie.models.appeal import Appeal
 from laotie.models.audit_entry import AuditEntry
@@ -11,6 +14,7 @@ from laotie.models.category_deposit import CategoryDeposit
 from laotie.models.chat_message import ChatMessage
 from laotie.models.coin_purchase import CoinPurchase
 from laotie.models.coin_wallet import CoinWallet
+from laotie.models.commission_line import CommissionLine
 from laotie.models.counterfeit_claim import CounterfeitClaim
 from laotie.models.coupon_claim import CouponClaim
 from laotie.models.deposit_topup import DepositTopup
@@ -69,6 +73,9 @@ __all__ = [
     "ORDER_STATUSES",
     "ROLES",
     "Aftersale",
+    "AllianceFloor",
+    "AllianceListing",
+    "AlliancePromotion",
     "ApiToken",
     "Appeal",
     "AuditEntry",
@@ -79,6 +86,7 @@ __all__ = [
     "ChatMessage",
     "CoinPurchase",
     "CoinWallet",
+    "CommissionLine",
     "CounterfeitClaim",
     "CouponClaim",
     "DepositTopup",

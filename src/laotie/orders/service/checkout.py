@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +33,7 @@ from laotie.models import (
     utcnow,
 )
 from laotie.models.base import table_of
-from laotie.orders import repository
+from laotie.orders import hooks, repository
 from laotie.orders.errors import (
     CouponNotApplicable,
     IdempotencyKeyReused,
@@ -53,6 +54,7 @@ _INSERT_PAYMENT = insert(_PAYMENTS).returning(_PAYMENTS.c.id)
 _INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
 _INSERT_ORDERS = insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True)
 _INSERT_LINES = insert(_LINES)
+_INSERT_LINES_RETURNING = insert(_LINES).returning(_LINES.c.id, sort_by_parameter_order=True)
 _TAKE_STOCK = (
     update(_SKUS)
     .where(_SKUS.c.id == bindparam("sku"), _SKUS.c.stock >= bindparam("qty"))
@@ -211,6 +213,7 @@ async def checkout(
     else:
         order_ids = [int(i) for i in (await conn.execute(_INSERT_ORDERS, order_rows)).scalars()]
     line_rows = []
+    line_at: list[tuple[int, int]] = []  # (line index, order id) in insert order
     for order_id, shop_id in zip(order_ids, shop_ids, strict=True):
         for i, ln in by_shop[shop_id]:
             sku = skus[ln.sku_id]
@@ -221,7 +224,16 @@ async def checkout(
                 "commission_bps": sku.commission_bps, "commission": rate_of(paid_for, sku.commission_bps),
                 "discount": line_discount.get(i, 0), "flash_id": ln.flash_id,
             })
-    await conn.execute(_INSERT_LINES, line_rows)
+            line_at.append((i, order_id))
+    attributed = await _attribute(s, buyer.id, source, line_rows, line_at, skus, lines)
+    if attributed:
+        # The line ids are needed only to attach attributions: RETURNING on the same insert.
+        ids = (await conn.execute(_INSERT_LINES_RETURNING, line_rows)).scalars().all()
+        line_ids = {i: (order_id, int(line_id)) for (i, order_id), line_id in zip(line_at, ids, strict=True)}
+        for hook, found in attributed:
+            await hook.record(s, found, line_ids)
+    else:
+        await conn.execute(_INSERT_LINES, line_rows)
     await record_events(s, [
         ("order.placed", {"order_id": oid, "payment_id": payment_id, "shop_id": shop_id, "buyer_id": buyer.id,
                           "source": source})
@@ -239,6 +251,25 @@ async def checkout(
         if taken.first() is None:
             raise SoldOut("not enough stock left", field=f"items.{index}.quantity", sku_id=line.sku_id)
     return CheckoutResult(payment_id, order_ids, amount, gateway.pay_url(payment_id))
+
+
+async def _attribute(s: AsyncSession, buyer_id: int, source: str, rows: list[dict[str, Any]],
+                     line_at: list[tuple[int, int]], skus: dict[int, SkuForSale], lines: list[LineRequest]
+                     ) -> list[tuple[hooks.OrderHooks, dict[int, Any]]]:
+    """Ask the registered hooks (the alliance) which lines were promoted, and by whom."""
+    registered = hooks.registered()
+    if not registered:
+        return []
+    seen = [hooks.CheckoutLine(index=i, product_id=row["product_id"], shop_id=skus[lines[i].sku_id].shop_id,
+                               shop_owner_id=skus[lines[i].sku_id].shop_owner_id,
+                               paid_for=row["unit_price"] * row["quantity"] - row["discount"])
+            for (i, _), row in zip(line_at, rows, strict=True)]
+    out = []
+    for hook in registered:
+        found = await hook.attribute(s, buyer_id, source, seen)
+        if found:
+            out.append((hook, found))
+    return out
 
 
 def _apply_discount(discount: Discount, shop_lines: list[tuple[int, LineRequest]], skus: dict[int, SkuForSale],

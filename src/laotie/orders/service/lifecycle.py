@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laotie.kit.events import record_event
 from laotie.ledger import service as ledger
 from laotie.models import Order, Sku, User, utcnow
-from laotie.orders import repository
+from laotie.orders import hooks, repository
 from laotie.orders.auth import ensure_buyer, ensure_seller
 from laotie.orders.errors import OrderNotFound, WrongOrderState
 from laotie.orders.service.checkout import release_purchase_allowance
@@ -128,6 +128,8 @@ async def _complete(s: AsyncSession, order: Order, *, by: str) -> Order:
     # that waits for us sees "completed" and takes its money from the available balance.
     await ledger.record_order_completed(s, order_id=order.id, shop_id=order.shop_id,
                                         net=settled_net(order.total, order.commission, order.refunded))
+    for hook in hooks.registered():
+        await hook.completed(s, order.id)
     await record_event(s, "order.completed", {"order_id": order.id, "by": by})
     return order
 

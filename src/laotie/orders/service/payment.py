@@ -18,7 +18,7 @@ from laotie.config import Settings
 from laotie.kit.events import record_event, record_events
 from laotie.ledger import service as ledger
 from laotie.models import Order, Payment, PaymentRefund, User, utcnow
-from laotie.orders import repository
+from laotie.orders import hooks, repository
 from laotie.orders.errors import AmountMismatch, NotYourOrder, PaymentNotFound, WrongOrderState
 from laotie.orders.gateway import Notification, PaymentGateway, gateway_for
 
@@ -115,6 +115,8 @@ async def _mark_orders_paid(s: AsyncSession, payment: Payment, now: datetime) ->
     paid_ids = sorted(int(r[0]) for r in paid)
     for order_id, shop_id, total, commission in sorted(paid):
         await ledger.record_order_paid(s, order_id=order_id, shop_id=shop_id, total=total, commission=commission)
+    for hook in hooks.registered():
+        await hook.paid(s, paid_ids)
     lines = await repository.lines_of(s, paid_ids)
     await record_events(s, [
         ("order.paid", {"order_id": oid, "payment_id": payment.id,

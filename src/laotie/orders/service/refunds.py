@@ -21,6 +21,7 @@ from laotie.kit.events import record_event
 from laotie.ledger import accounts as acct
 from laotie.ledger.service import Line, post_entry
 from laotie.models import Order, PaymentRefund
+from laotie.orders import hooks
 from laotie.orders.errors import RefundExceedsPaid, WrongOrderState
 from laotie.orders.gateway import gateway_for
 
@@ -74,6 +75,8 @@ async def refund_order(s: AsyncSession, settings: Settings, order_id: int, amoun
         (acct.buyer_refund_payable(buyer_id), -amount),
     ]
     await post_entry(s, "order.refunded", ref, lines, memo=f"refund on order {order_id}: {reason}")
+    for hook in hooks.registered():
+        await hook.refunded(s, order_id, after, completed=status == "completed")
     gateway_ref = gateway_for(settings).refund(payment_id, amount, reason)
     s.add(PaymentRefund(payment_id=payment_id, order_id=order_id, amount=amount, reason=reason[:80],
                         gateway_ref=gateway_ref))

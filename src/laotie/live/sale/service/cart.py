@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laotie.alliance.service import promotions
 from laotie.catalog import service as catalog
 from laotie.catalog.auth import ensure_owns_shop
 from laotie.catalog.errors import ProductNotFound
@@ -23,8 +24,11 @@ async def _own_published_product(s: AsyncSession, host: User, product_id: int) -
     product = await s.get(Product, product_id)
     if product is None or product.status != "published" or product.is_external:
         raise ProductNotFound("no such product for sale", field="product_id")
-    # The host's own shop only; alliance products join with the alliance.
-    ensure_owns_shop(host, await catalog.get_shop(s, product.shop_id))
+    # The host's own shop, or a library product the host promotes (好物联盟).
+    shop = await catalog.get_shop(s, product.shop_id)
+    if shop.owner_id != host.id and await promotions.promotable(s, host.id, product.id):
+        return product
+    ensure_owns_shop(host, shop)
     return product
 
 

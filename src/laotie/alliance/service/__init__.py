@@ -1,0 +1,1 @@
+"""Alliance use cases: the selection library, creators' promotions, commissions through their life."""

@@ -1,0 +1,32 @@
+"""Alliance jobs: settle commissions whose after-sale window has passed; pause listings of shops no longer admitted."""
+
+from __future__ import annotations
+
+from laotie.alliance.service import commissions, listings
+from laotie.kit.db import Database
+from laotie.kit.jobs import scheduler
+from laotie.models import utcnow
+
+
+@scheduler.job("alliance.settle", every=60.0)
+async def settle_commissions(db: Database) -> int:
+    """Each due line in its own transaction; a line settled elsewhere meanwhile is skipped."""
+    now = utcnow()
+    settled = 0
+    while True:
+        async with db.transaction() as s:
+            due = await commissions.due_lines(s, now, limit=500)
+        if not due:
+            return settled
+        for line_id in due:
+            async with db.transaction() as s:
+                settled += await commissions.settle_line(s, line_id, now)
+        if len(due) < 500:
+            return settled
+
+
+@scheduler.job("alliance.check_admission", every=3600.0)
+async def check_admission(db: Database) -> int:
+    async with db.transaction() as s:
+        paused, resumed = await listings.check_admission(s)
+    return paused + resumed

@@ -1,0 +1,39 @@
+"""A product in the alliance's selection library (选品库): the commission plan its merchant offers creators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from laotie.models.base import Base, BigId, CreatedMixin, IdMixin, UTCDateTime
+
+LISTING_STATUSES = ("active", "paused", "withdrawn")
+
+
+class AllianceListing(IdMixin, CreatedMixin, Base):
+    __tablename__ = "alliance_listings"
+    __table_args__ = (
+        Index("ix_alliance_listings_status_rate", "status", "rate_bps"),
+        CheckConstraint("rate_bps >= 0 AND rate_bps <= 10000", name="rate_within_whole"),
+    )
+
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("products.id"), unique=True, nullable=False)
+    shop_id: Mapped[int] = mapped_column(BigId, ForeignKey("shops.id"), index=True, nullable=False)
+    category_id: Mapped[int] = mapped_column(BigId, ForeignKey("categories.id"), index=True, nullable=False)
+    # The rate new promoters get, in basis points of what the buyer paid for the line.
+    rate_bps: Mapped[int] = mapped_column(Integer, nullable=False)
+    # A cut reaches creators already promoting only from `rate_cut_at` (30 days after the cut);
+    # until then they keep `previous_rate_bps`.
+    previous_rate_bps: Mapped[int | None] = mapped_column(Integer)
+    rate_cut_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    needs_approval: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    exclusive_creator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    exclusive_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Sample policy (寄样门槛): a creator qualifies with at least these 30-day sales (fen) and fans.
+    sample_min_sales: Mapped[int] = mapped_column(BigId, nullable=False, default=0)
+    sample_min_fans: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="active")
+    paused_reason: Mapped[str | None] = mapped_column(String(120))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
