@@ -207,6 +207,11 @@ async def test_a_raise_reaches_promoters_at_once_and_a_cut_after_the_notice(api:
     r = await api.call("PUT", f"/api/v1/alliance/listings/{w['listing']}/rate", str(w["merchant"]), expect=200,
                        json={"rate_bps": 1_000})
     assert r.json()["rate_cut_at"] is not None
+    await api.settle()
+    notices = (await api.call("GET", "/api/v1/me/inbox", str(w["creator"]), expect=200)).json()
+    kinds = [n["kind"] for n in notices["items"]]
+    assert kinds.count("alliance.rate_changed") == 2  # the raise, then the cut with its date
+    assert "from " + r.json()["rate_cut_at"][:10] in notices["items"][0]["title"]
     order_id = await _buy_from(api, await api.user(), int(w["sku"]), f"profile:{creator.id}")
     assert (await _line(api, order_id)).rate_bps == 2_500  # still in the notice period
     newcomer = await api.user("creator")
