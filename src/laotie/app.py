@@ -18,6 +18,7 @@ from laotie.kit.db import Database
 from laotie.kit.events import Dispatcher, bus
 from laotie.kit.http import install_error_handlers
 from laotie.kit.jobs import scheduler
+from laotie.kit.openapi import document_errors
 from laotie.kit.realtime import make_hub
 from laotie.live.sale.redis_gate import RedisFlash
 from laotie.live.sale.stock_feed import StockFeed
@@ -154,4 +155,5 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     # HLS written by the media plane (nginx-rtmp); served here so the room page needs no CORS.
     app.mount("/hls", HlsFiles(directory=settings.media_prefix / "hls", check_dir=False), name="hls")
     install_pages(app)
+    document_errors(app)
     return app
