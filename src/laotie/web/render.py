@@ -18,6 +18,7 @@ from laotie.identity import service as identity
 from laotie.kit.errors import DomainError, Forbidden
 from laotie.kit.http import Session, get_db
 from laotie.kit.money import yuan
+from laotie.kit.signing import same_secret
 from laotie.models import User
 
 SESSION_COOKIE = "laotie_session"
@@ -74,7 +75,7 @@ async def form(request: Request) -> dict[str, str]:
     data = await request.form()
     sent = data.get("csrf_token") or request.headers.get("x-csrf-token")
     cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not isinstance(sent, str) or not secrets.compare_digest(cookie, sent):
+    if not cookie or not isinstance(sent, str) or not same_secret(cookie, sent):
         raise Forbidden("the form expired or came from another site; reload the page and try again",
                         code="csrf_failed")
     return {k: v for k, v in data.items() if isinstance(v, str)}

@@ -8,7 +8,6 @@ drops it. A 3xx Location renames the stream to the session's public playback nam
 from __future__ import annotations
 
 import hashlib
-import hmac
 from datetime import timedelta
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
+from laotie.kit.signing import same_secret
 from laotie.live.service import sessions
 
 router = APIRouter(prefix="/media/hooks", include_in_schema=False)
@@ -27,7 +27,7 @@ def callback_token(secret: bytes) -> str:
 
 def _allowed(request: Request, token: str) -> bool:
     expected = callback_token(get_db(request).settings.secret("media-hooks"))
-    return hmac.compare_digest(expected, token)
+    return same_secret(expected, token)
 
 
 @router.post("/publish")
