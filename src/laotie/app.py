@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                 await database.dispose()
 
     app = FastAPI(title="laotie", version=__version__, lifespan=lifespan,
-                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+                  docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
     app.state.db = database
     app.state.dispatcher = dispatcher
     app.state.settings = settings
@@ -132,11 +132,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.trust.governance.endpoints import router as governance_router
     from laotie.trust.score.endpoints import router as score_router
     from laotie.web import install_pages
+    from laotie.web.api_docs import router as api_docs_router
 
     for router in (identity_router, catalog_router, orders_router, live_router, sale_router, pk_router,
                    live_analytics_router, media_hooks_router, chat_router, gift_router, social_router, video_router,
                    deposit_router, governance_router, aftersales_router, feedback_router, score_router,
-                   traffic_router, fraud_router, alliance_router):
+                   traffic_router, fraud_router, alliance_router, api_docs_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
