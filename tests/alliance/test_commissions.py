@@ -84,12 +84,12 @@ async def test_a_showcase_sale_is_attributed_estimated_refunded_settled_and_bala
     assert line.settle_after is not None
 
     async with api.db.transaction() as s:
-        assert await commissions.settle_line(s, line.id, utcnow()) is False  # not due yet
+        assert await commissions.settle_due(s, utcnow()) == 0  # not due yet
     later = utcnow() + timedelta(days=8)
     async with api.db.transaction() as s:
-        assert await commissions.settle_line(s, line.id, later) is True
+        assert await commissions.settle_due(s, later) == 1
     async with api.db.transaction() as s:
-        assert await commissions.settle_line(s, line.id, later) is False  # once
+        assert await commissions.settle_due(s, later) == 0  # once
         balances = await ledger.commission_balances(s, creator.id)
         shop = await ledger.shop_balances(s, line.shop_id)
     assert (balances.pending, balances.available) == (0, 1_260)
@@ -237,4 +237,34 @@ async def test_completion_runs_through_the_lifecycle_function(api: Api) -> None:
         await lifecycle._complete(s, order, by="system")
         shop = await ledger.shop_balances(s, order.shop_id)
     assert shop.pending == 0 and shop.available == 10_000 - 500 - 2_000
+    assert await api.ledger_ok()
+
+
+async def test_settlement_run_twice_at_once_settles_each_line_once(api: Api) -> None:
+    """Two settlement runs racing (two processes on PostgreSQL): every line settled once, balances exact."""
+    import asyncio
+
+    w = await _world(api, rate_bps=1_000)
+    creator = await _user(api, str(w["creator"]))
+    assert creator is not None
+    buyer = await api.user()
+    orders = [await _buy_from(api, buyer, int(w["sku"]), f"profile:{creator.id}") for _ in range(6)]
+    for order_id in orders:
+        await _complete(api, w, buyer, order_id)
+    later = utcnow() + timedelta(days=8)
+
+    async def run() -> int:
+        total = 0
+        while True:
+            async with api.db.transaction() as s:
+                n = await commissions.settle_due(s, later, limit=2)
+            total += n
+            if n == 0:
+                return total
+
+    first, second = await asyncio.gather(run(), run())
+    assert first + second == 6
+    async with api.db.transaction() as s:
+        balances = await ledger.commission_balances(s, creator.id)
+    assert (balances.pending, balances.available) == (0, 6 * 900)
     assert await api.ledger_ok()

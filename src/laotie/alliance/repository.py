@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.models import (
+    AllianceLeaderOffer,
     AllianceListing,
+    AllianceMcnContract,
     AlliancePromotion,
     CommissionLine,
     LiveSession,
@@ -108,15 +111,39 @@ def promoter_of_source(kind: str, source_id: int) -> Any:
     return source_id  # showcase / profile / share: the promoter's own id
 
 
-async def promoted(s: AsyncSession, promoter: Any, product_ids: Sequence[int]
-                   ) -> list[tuple[AlliancePromotion, AllianceListing]]:
-    """The approved promotions of active listings among these products, by the source's promoter."""
+@dataclass(frozen=True)
+class Promoted:
+    """A promotion found at checkout, with the group leader's and the MCN's shares that apply to it now."""
+
+    promotion: AlliancePromotion
+    listing: AllianceListing
+    leader_id: int | None
+    leader_bps: int
+    mcn_id: int | None
+    mcn_bps: int
+
+
+async def promoted(s: AsyncSession, promoter: Any, product_ids: Sequence[int], now: datetime) -> list[Promoted]:
+    """The approved promotions of active listings among these products, by the source's promoter.
+
+    One statement: the group leader's accepted offer (when the creator took the product through
+    a leader) and the promoter's MCN contract in force at `now` come with it by outer joins; a
+    creator has at most one active contract, and a promotion at most one leader, so each row is
+    one promotion.
+    """
+    offer, contract = AllianceLeaderOffer, AllianceMcnContract
     rows = await s.execute(
-        select(AlliancePromotion, AllianceListing)
+        select(AlliancePromotion, AllianceListing, offer.leader_id, offer.fee_bps, contract.mcn_id,
+               contract.share_bps)
         .join(AllianceListing, AllianceListing.id == AlliancePromotion.listing_id)
+        .outerjoin(offer, and_(offer.listing_id == AlliancePromotion.listing_id,
+                               offer.leader_id == AlliancePromotion.leader_id, offer.status == "accepted"))
+        .outerjoin(contract, and_(contract.creator_id == AlliancePromotion.creator_id, contract.status == "active",
+                                  contract.starts_at <= now, contract.ends_at > now))
         .where(AlliancePromotion.creator_id == promoter, AlliancePromotion.status == "approved",
                AllianceListing.status == "active", AllianceListing.product_id.in_(sorted(set(product_ids)))))
-    return [(p, listing) for p, listing in rows.all()]
+    return [Promoted(p, listing, leader_id, leader_bps or 0, mcn_id, mcn_bps or 0)
+            for p, listing, leader_id, leader_bps, mcn_id, mcn_bps in rows.all()]
 
 
 async def lines_of_order(s: AsyncSession, order_id: int, *, lock: bool = False) -> list[CommissionLine]:
@@ -149,9 +176,3 @@ async def commission_lines_of(s: AsyncSession, user_id: int, limit: int = 50) ->
                                       CommissionLine.status.in_(("estimated", "settled")))
          .order_by(CommissionLine.id.desc()).limit(limit))
     return list((await s.execute(q)).scalars().all())
-
-
-async def due_for_settlement(s: AsyncSession, now: Any, limit: int) -> list[int]:
-    q = (select(CommissionLine.id).where(CommissionLine.status == "estimated", CommissionLine.settle_after <= now)
-         .order_by(CommissionLine.id).limit(limit))
-    return [int(x) for x in (await s.execute(q)).scalars()]

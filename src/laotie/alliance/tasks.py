@@ -10,18 +10,14 @@ from laotie.models import utcnow
 
 @scheduler.job("alliance.settle", every=60.0)
 async def settle_commissions(db: Database) -> int:
-    """Each due line in its own transaction; a line settled elsewhere meanwhile is skipped."""
+    """Batches of due lines, one transaction each, until none is left."""
     now = utcnow()
     settled = 0
     while True:
         async with db.transaction() as s:
-            due = await commissions.due_lines(s, now, limit=500)
-        if not due:
-            return settled
-        for line_id in due:
-            async with db.transaction() as s:
-                settled += await commissions.settle_line(s, line_id, now)
-        if len(due) < 500:
+            n = await commissions.settle_due(s, now)
+        settled += n
+        if n == 0:
             return settled
 
 

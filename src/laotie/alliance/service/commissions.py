@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.alliance import repository
@@ -83,23 +83,28 @@ class AllianceHooks:
         if kind not in SOURCE_KINDS or not raw.isdigit():
             return {}  # "direct" and unknown sources: no statement at all
         source_id = int(raw)
+        now = utcnow()
         found = await repository.promoted(s, repository.promoter_of_source(kind, source_id),
-                                          [ln.product_id for ln in lines])
+                                          [ln.product_id for ln in lines], now)
         if not found:
             return {}
-        settings, now = _settings(s), utcnow()
-        by_product = {listing.product_id: (promotion, listing) for promotion, listing in found}
+        settings = _settings(s)
+        by_product = {f.listing.product_id: f for f in found}
         out: dict[int, Any] = {}
         for ln in lines:
             if ln.product_id not in by_product:
                 continue
-            promotion, listing = by_product[ln.product_id]
+            f = by_product[ln.product_id]
+            promotion, listing = f.promotion, f.listing
             if promotion.creator_id in (ln.shop_owner_id, buyer_id):
                 continue  # the merchant's own room, or a creator buying through their own link
+            # The group leader's fee only while their offer stands accepted; the MCN's share only
+            # under a contract in force now (both found by the same statement).
             out[ln.index] = {
                 "listing_id": listing.id, "shop_id": ln.shop_id, "promoter_id": promotion.creator_id,
-                "leader_id": None, "mcn_id": None, "source": SOURCE_KINDS[kind], "source_id": source_id,
-                "rate_bps": effective_rate(listing, promotion.rate_bps, now), "leader_bps": 0, "mcn_bps": 0,
+                "leader_id": f.leader_id, "mcn_id": f.mcn_id, "source": SOURCE_KINDS[kind], "source_id": source_id,
+                "rate_bps": effective_rate(listing, promotion.rate_bps, now), "leader_bps": f.leader_bps,
+                "mcn_bps": f.mcn_bps,
                 "fee_bps": settings.alliance_platform_fee_bps, "base": ln.paid_for, "refunded": 0,
                 "status": "placed", "created_at": now,
             }
@@ -186,33 +191,44 @@ async def _move_back(s: AsyncSession, line: CommissionLine, refunded: int, merch
         "commission_line_id": line.id, "promoter_id": line.promoter_id, "amount": moved.creator})
 
 
-async def settle_line(s: AsyncSession, line_id: int, now: datetime) -> bool:
-    """Settle one due line: exactly once, whoever runs it (a conditional update claims it)."""
+async def settle_due(s: AsyncSession, now: datetime, limit: int = 5_000) -> int:
+    """Settle up to `limit` due lines: each exactly once, whoever runs this and however often.
+
+    One conditional UPDATE claims the batch (status estimated → settled, amounts frozen as
+    they stand), so two runs in two processes never settle a line twice; on PostgreSQL the
+    candidates are taken with SKIP LOCKED, so concurrent runs share the work instead of
+    waiting. One ledger entry per batch moves each party's settled total from pending to
+    available; the lines keep the per-line amounts.
+    """
+    c = CommissionLine
+    due = select(c.id).where(c.status == "estimated", c.settle_after <= now).order_by(c.id).limit(limit)
+    if s.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
     claimed = (await s.execute(
-        update(CommissionLine).where(CommissionLine.id == line_id, CommissionLine.status == "estimated",
-                                     CommissionLine.settle_after <= now)
-        .values(status="settled", settled_at=now).returning(CommissionLine.id)
-    )).first()
-    if claimed is None:
-        return False
-    line = await s.get(CommissionLine, line_id, populate_existing=True)
-    assert line is not None
-    standing = _shares(line, "cur")
-    _set(line, "set", standing)
+        update(c).where(c.id.in_(due.scalar_subquery()), c.status == "estimated")
+        .values(status="settled", settled_at=now, set_creator=c.cur_creator, set_leader=c.cur_leader,
+                set_mcn=c.cur_mcn, set_platform=c.cur_platform)
+        .returning(c.id, c.promoter_id, c.cur_creator, c.leader_id, c.cur_leader, c.mcn_id, c.cur_mcn)
+        .execution_options(synchronize_session=False)
+    )).all()
+    if not claimed:
+        return 0
+    owed: dict[int, int] = {}
+    for _, promoter, creator, leader, leader_amt, mcn, mcn_amt in claimed:
+        for user_id, amount in ((promoter, creator), (leader, leader_amt), (mcn, mcn_amt)):
+            if user_id is not None and amount:
+                owed[int(user_id)] = owed.get(int(user_id), 0) + int(amount)
+    ids = sorted(int(row[0]) for row in claimed)
     parties: list[Line] = []
-    for user_id, amount in ((line.promoter_id, standing.creator), (line.leader_id, standing.leader),
-                            (line.mcn_id, standing.mcn)):
-        if user_id is not None and amount:
-            parties += [(acct.commission_pending(user_id), amount), (acct.commission_available(user_id), -amount)]
-    await post_entry(s, "alliance.settled", f"cl:{line.id}", parties, memo=f"commission line {line.id} settled")
-    await record_event(s, "commission.settled", {"commission_line_id": line.id, "promoter_id": line.promoter_id,
-                                                 "amount": standing.creator})
-    await s.flush()
-    return True
-
-
-async def due_lines(s: AsyncSession, now: datetime, limit: int = 1000) -> list[int]:
-    return await repository.due_for_settlement(s, now, limit)
+    for user_id in sorted(owed):
+        parties += [(acct.commission_pending(user_id), owed[user_id]),
+                    (acct.commission_available(user_id), -owed[user_id])]
+    # The claim above happens once per line, so the batch's first and last line and its size name it.
+    await post_entry(s, "alliance.settled", f"cl:{ids[0]}-{ids[-1]}:{len(ids)}", parties,
+                     memo=f"{len(ids)} commission lines settled")
+    await record_event(s, "commission.settled", {"commission_line_ids": ids if len(ids) <= 1000 else ids[:1000],
+                                                 "lines": len(ids), "promoters": len(owed)})
+    return len(ids)
 
 
 async def void_unpaid(s: AsyncSession, order_id: int) -> None:
