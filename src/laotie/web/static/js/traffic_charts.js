@@ -16,7 +16,9 @@ const builders = {
     yAxis: [{ type: "value", min: 0, max: 1, name: "Gini" }, { type: "value", min: 0, max: 1, name: "New", axisLabel: { formatter: pct } }],
     series: [
       { name: "Gini", type: "line", data: d.gini, color: "#fe3666",
-        markLine: { symbol: "none", data: [{ yAxis: d.target, name: "target" }], lineStyle: { type: "dashed" } } },
+        // Inside the plot, above the line: at its default end the label sits on the right axis's labels.
+        markLine: { symbol: "none", silent: true, data: [{ yAxis: d.target, name: "target" }], lineStyle: { type: "dashed" },
+                    label: { position: "insideEndTop", fontSize: 10, formatter: (p) => `${p.name} ${p.value}` } } },
       { name: "New creators' share", type: "bar", yAxisIndex: 1, data: d.new_share, color: "#14a37f" },
     ],
   }),
