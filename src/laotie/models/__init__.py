@@ -2,7 +2,9 @@
 
 from laotie.models.aftersale import Aftersale
 from laotie.models.alliance_floor import AllianceFloor
+from laotie.models.alliance_leader_offer import AllianceLeaderOffer
 from laotie.models.alliance_listing import AllianceListing
+from laotie.models.alliance_mcn_contract import AllianceMcnContract
 from laotie.models.alliance_promotion import AlliancePromotion
 from laotie.models.api_token import ApiToken
 from laotie.models.appeal import Appeal
@@ -74,7 +76,9 @@ __all__ = [
     "ROLES",
     "Aftersale",
     "AllianceFloor",
+    "AllianceLeaderOffer",
     "AllianceListing",
+    "AllianceMcnContract",
     "AlliancePromotion",
     "ApiToken",
     "Appeal",

@@ -25,3 +25,6 @@ class AlliancePromotion(IdMixin, CreatedMixin, Base):
     # On the creator's showcase (橱窗) — the profile shop of promoted goods.
     in_showcase: Mapped[bool] = mapped_column(default=True, nullable=False)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The group leader (团长) whose sub-library the creator took the product from, if any: their
+    # accepted offer's fee is taken from every commission this promotion earns.
+    leader_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))

@@ -25,6 +25,9 @@ class CommissionLine(IdMixin, CreatedMixin, Base):
     __table_args__ = (
         Index("ix_commission_lines_status_due", "status", "settle_after"),
         Index("ix_commission_lines_promoter_created", "promoter_id", "created_at"),
+        # A group leader's and an MCN's views of their creators' sales.
+        Index("ix_commission_lines_leader_promoter", "leader_id", "promoter_id"),
+        Index("ix_commission_lines_mcn_promoter", "mcn_id", "promoter_id"),
     )
 
     order_line_id: Mapped[int] = mapped_column(BigId, ForeignKey("order_lines.id"), unique=True, nullable=False)

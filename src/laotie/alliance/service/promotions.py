@@ -26,8 +26,12 @@ from laotie.kit.events import record_event
 from laotie.models import AllianceListing, AlliancePromotion, Product, User, utcnow
 
 
-async def take_product(s: AsyncSession, creator: User, listing_id: int) -> AlliancePromotion:
-    """Add a library product to the showcase, or apply for it when its merchant approves promoters."""
+async def take_product(s: AsyncSession, creator: User, listing_id: int, *,
+                       leader_id: int | None = None) -> AlliancePromotion:
+    """Add a library product to the showcase, or apply for it when its merchant approves promoters.
+
+    `leader_id`: taken from that group leader's sub-library (the caller checked their offer stands).
+    """
     require_role(creator, "creator")
     listing = await s.get(AllianceListing, listing_id)
     if listing is None:
@@ -49,11 +53,11 @@ async def take_product(s: AsyncSession, creator: User, listing_id: int) -> Allia
             raise AlreadyPromoting("you have this product already" if existing.status == "approved"
                                    else "you applied for this product already", state=existing.status)
         existing.status, existing.rate_bps, existing.decided_at = status, listing.rate_bps, None
-        existing.in_showcase = True
+        existing.in_showcase, existing.leader_id = True, leader_id
         promotion = existing
     else:
         promotion = AlliancePromotion(listing_id=listing.id, creator_id=creator.id, rate_bps=listing.rate_bps,
-                                      status=status, in_showcase=True)
+                                      status=status, in_showcase=True, leader_id=leader_id)
         try:
             async with s.begin_nested():
                 s.add(promotion)
@@ -64,7 +68,8 @@ async def take_product(s: AsyncSession, creator: User, listing_id: int) -> Allia
         promotion.decided_at = now
     await s.flush()
     await record_event(s, f"alliance.promotion_{status}", {"promotion_id": promotion.id, "listing_id": listing.id,
-                                                           "creator_id": creator.id, "shop_id": listing.shop_id})
+                                                           "creator_id": creator.id, "shop_id": listing.shop_id,
+                                                           "leader_id": leader_id})
     return promotion
 
 
