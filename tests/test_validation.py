@@ -75,3 +75,21 @@ async def test_fuzzed_bodies_never_500(api: Api) -> None:
     for (method, url), body in bodies:
         r = await api.call(method, url, token, json=body)
         assert r.status_code < 500, (method, url, body, r.text)
+
+
+async def test_unreadable_bodies_name_the_body(api: Api) -> None:
+    """Not UTF-8, or cut off mid-way: 422 invalid_request on the field `body`, not a 400 or a byte offset."""
+    buyer = await api.user()
+    whole = b'{"items": [{"sku_id": 1, "quantity": 1}], "address": {"recipient": "Li"}}'
+    for content in (b'{"items": "\xff\xfe"}', b"\xc3\x28" * 8, whole[:27], b'{"items": [', b"\x00"):
+        for url in ("/api/v1/checkout", "/api/v1/auth/register"):
+            r = await api.call("POST", url, buyer, content=content, headers={"content-type": "application/json"})
+            assert r.status_code == 422, (url, content, r.status_code, r.text)
+            body = r.json()
+            assert (body["code"], body["field"]) == ("invalid_request", "body"), (url, content, body)
+            assert body["message"].startswith("body: "), body
+    # a broken multipart envelope is a body that cannot be read, too
+    token = await api.user("merchant")
+    r = await api.call("POST", "/api/v1/videos", token, content=b"--x\r\nbroken",
+                       headers={"content-type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 422 and r.json()["field"] in {"body", "file"}, r.text

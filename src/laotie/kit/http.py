@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from laotie.kit.db import Database
 from laotie.kit.errors import DomainError
@@ -34,9 +35,39 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
+def _error_entry(e: Any) -> dict[str, str]:
+    if e.get("type") == "json_invalid":
+        # FastAPI puts the byte offset where a field name goes: the body as a whole is the culprit.
+        reason = (e.get("ctx") or {}).get("error") or e.get("msg", "invalid")
+        return {"field": "body", "message": f"not valid JSON ({reason} at byte {e['loc'][-1]})"}
+    return {"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
+
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    return [{"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
-            for e in exc.errors()]
+    return [_error_entry(e) for e in exc.errors()]
+
+
+def invalid_request(exc: RequestValidationError) -> dict[str, object]:
+    """The 422 body of a malformed request: the first field at fault, and every error."""
+    errors = validation_errors(exc)
+    first = errors[0] if errors else {"field": "", "message": "invalid request"}
+    return {"code": "invalid_request", "message": f"{first['field']}: {first['message']}",
+            "field": first["field"], "errors": errors}
+
+
+# FastAPI's answer when a body cannot be decoded at all (not UTF-8, a broken multipart envelope).
+_UNPARSABLE_BODY = "There was an error parsing the body"
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type"}
+
+
+def http_error(exc: StarletteHTTPException) -> tuple[int, dict[str, object]]:
+    """Status and body for an error the framework raised (no route, wrong method, unreadable body)."""
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        return 422, {"code": "invalid_request", "field": "body",
+                     "message": "body: the body could not be read (not UTF-8, or a malformed form)"}
+    code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    return exc.status_code, {"code": code, "message": str(exc.detail), "field": None}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -46,10 +77,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = validation_errors(exc)
-        first = errors[0] if errors else {"field": "", "message": "invalid request"}
-        return JSONResponse(
-            {"code": "invalid_request", "message": f"{first['field']}: {first['message']}",
-             "field": first["field"], "errors": errors},
-            status_code=422,
-        )
+        return JSONResponse(invalid_request(exc), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.__cause__, DomainError):  # raised while FastAPI read the body (its size limit)
+            handler = request.app.exception_handlers[DomainError]
+            response: Response = await handler(request, exc.__cause__)
+            return response
+        status, body = http_error(exc)
+        return JSONResponse(body, status_code=status, headers=exc.headers)
