@@ -106,6 +106,28 @@ def refusal(request: Request, template: str, exc: DomainError, **context: Any) -
     return render(request, template, status_code=exc.status, error=exc.message, error_code=exc.code, **context)
 
 
+def is_page_path(path: str) -> bool:
+    """Pages answer in HTML; the API, nginx's hooks and the HLS files do not."""
+    return not path.startswith(("/api/", "/media/hooks/", "/hls/"))
+
+
+async def error_page(request: Request, status_code: int, message: str, code: str) -> HTMLResponse:
+    """The HTML error page, with the signed-in header when the visitor is signed in.
+
+    It looks the user up in a short transaction of its own: the request's may have been
+    rolled back, or never opened (a refusal before any dependency ran).
+    """
+    user: User | None = None
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        try:
+            async with get_db(request).transaction() as s:
+                user = await identity.user_for_web_session(s, raw)
+        except Exception:  # the page still says what went wrong when the database cannot
+            user = None
+    return render(request, "error.html", status_code=status_code, user=user, error=message, error_code=code)
+
+
 def login_redirect(next_url: str) -> RedirectResponse:
     return redirect(f"/login?next={quote(next_url, safe='')}")
 
