@@ -3,6 +3,8 @@
 // natively where it plays HLS itself without them (Safari on iPhone). A viewer often arrives
 // before the host starts or between reconnects, so a missing or empty playlist is waited for,
 // never shown as an error. #live-video-status, when present, says what is going on.
+// A room that is not live yet (data-live="false") has no playlist to ask for: the player waits for
+// the room's `live.started` event, which chat.js hands on from the room's WebSocket as `laotie:room`.
 
 const HLS_SCRIPT = "/static/vendor/hls.min.js";
 const HLS_MIME = "application/vnd.apple.mpegurl";
@@ -46,6 +48,17 @@ async function waitForPlaylist(src) {
     say("waiting", "Waiting for the stream to start…");
     await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]);
   }
+}
+
+function waitForStart() {
+  return new Promise((resolve) => {
+    const started = (event) => {
+      if (event.detail?.payload?.event !== "live.started") return;
+      document.removeEventListener("laotie:room", started);
+      resolve();
+    };
+    document.addEventListener("laotie:room", started);
+  });
 }
 
 function autoplay() {
@@ -108,6 +121,10 @@ async function run() {
     return;
   }
   video.dataset.engine = Hls ? "hls.js" : "native";
+  if (video.dataset.live === "false") {
+    say("waiting", "Waiting for the stream to start…");
+    await waitForStart();
+  }
   say("connecting", "Connecting…");
   for (;;) {
     await waitForPlaylist(src);
