@@ -65,6 +65,13 @@ def test_the_analysis_follows_calls_and_reads_explicit_codes() -> None:
     assert errors_of(_helper) == {(404, "thing_not_found"), (409, "thing_busy")}
 
 
+def test_methods_are_followed_on_objects_of_a_known_class() -> None:
+    from laotie.orders.service import payment
+
+    # gateway = gateway_for(settings); gateway.verify(body, signature) raises for a bad signature.
+    assert (401, "bad_signature") in errors_of(payment.handle_notification)
+
+
 def test_every_operation_lists_its_errors(app: Any) -> None:
     spec = app.openapi()
     assert spec["paths"]

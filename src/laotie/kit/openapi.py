@@ -62,6 +62,7 @@ def _functions_of(module_name: str) -> dict[str, ast.FunctionDef | ast.AsyncFunc
     return index
 
 
+@cache
 def _function_node(fn: types.FunctionType) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """The syntax tree of one function, parsed from its own lines of source only.
 
@@ -196,12 +197,79 @@ def _raised(cls: type[DomainError], call: ast.Call | None) -> tuple[int, str]:
     return status, code
 
 
+def _annotated_class(scope: _Scope, annotation: ast.expr | None) -> type | None:
+    """The class an annotation names (`Gateway`, `Gateway | None`, `"Gateway"`), if it is one of laotie's."""
+    if annotation is None:
+        return None
+    if isinstance(annotation, ast.BinOp):  # X | None
+        return _annotated_class(scope, annotation.left) or _annotated_class(scope, annotation.right)
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            return _annotated_class(scope, ast.parse(annotation.value, mode="eval").body)
+        except SyntaxError:
+            return None
+    value = scope.resolve(annotation)
+    if isinstance(value, type) and value.__module__.startswith(_PACKAGE):
+        return value
+    return None
+
+
+def _returned_class(target: Any) -> type | None:
+    """What calling target gives: a class of laotie's constructed, or a function's annotated return."""
+    if isinstance(target, type):
+        return target if target.__module__.startswith(_PACKAGE) else None
+    fn = _as_function(target)
+    node = _function_node(fn) if fn is not None else None
+    if fn is None or node is None:
+        return None
+    return _annotated_class(_Scope(fn, ()), node.returns)
+
+
+def _with_subclasses(cls: type) -> list[type]:
+    found: list[type] = [cls]
+    pending: list[type] = [cls]
+    while pending:
+        subclasses: list[type] = pending.pop().__subclasses__()
+        for sub in subclasses:
+            if sub not in found and sub.__module__.startswith(_PACKAGE):
+                found.append(sub)
+                pending.append(sub)
+    return found
+
+
+def _local_types(scope: _Scope, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                 assignments: list[ast.Assign | ast.AnnAssign]) -> dict[str, type]:
+    """Local names whose class is known: annotated parameters, and `x = Thing(...)` / `x = make()`."""
+    known: dict[str, type] = {}
+    arguments = node.args
+    for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+        cls = _annotated_class(scope, argument.annotation)
+        if cls is not None:
+            known[argument.arg] = cls
+    for assignment in assignments:
+        target: ast.expr
+        if isinstance(assignment, ast.AnnAssign):
+            target, cls = assignment.target, _annotated_class(scope, assignment.annotation)
+        else:
+            if len(assignment.targets) != 1:
+                continue
+            target, value = assignment.targets[0], assignment.value
+            if isinstance(value, ast.Await):
+                value = value.value
+            cls = _returned_class(scope.resolve(value.func)) if isinstance(value, ast.Call) else None
+        if isinstance(target, ast.Name) and cls is not None:
+            known[target.id] = cls
+    return known
+
+
 @cache
 def _direct(fn: types.FunctionType) -> tuple[Raised, tuple[types.FunctionType, ...]]:
     """The domain errors one function constructs itself, and the functions of laotie it calls.
 
     Constructing a domain error counts as raising it: helpers build errors that their callers
-    raise (`raise _missing(...)`, `error = Refused(...)`).
+    raise (`raise _missing(...)`, `error = Refused(...)`). A method called on a local whose class
+    is known (`gateway = gateway_for(...)`; `gateway.verify(...)`; `gateway_for(...).verify(...)`) is
+    followed in that class and its subclasses.
     """
     node = _function_node(fn)
     if node is None:
@@ -209,26 +277,42 @@ def _direct(fn: types.FunctionType) -> tuple[Raised, tuple[types.FunctionType, .
     calls: list[ast.Call] = []
     raises: list[ast.expr] = []
     imports: list[ast.Import | ast.ImportFrom] = []
+    assignments: list[ast.Assign | ast.AnnAssign] = []
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call):
             calls.append(sub)
+        elif isinstance(sub, ast.Assign | ast.AnnAssign):
+            assignments.append(sub)
         elif isinstance(sub, ast.Raise):
             if isinstance(sub.exc, ast.Name | ast.Attribute):
                 raises.append(sub.exc)
         elif isinstance(sub, ast.Import | ast.ImportFrom):
             imports.append(sub)
     scope = _Scope(fn, imports)
+    local_types = _local_types(scope, node, assignments)
     found: set[tuple[int, str]] = set()
     callees: dict[types.FunctionType, None] = {}
     for call in calls:
-        target = scope.resolve(call.func)
-        cls = _error_class(target)
-        if cls is not None:
-            found.add(_raised(cls, call))
-            continue
-        callee = _as_function(target)
-        if callee is not None and callee is not fn:
-            callees[callee] = None
+        func = call.func
+        receiver: type | None = None
+        if isinstance(func, ast.Attribute):
+            value = func.value.value if isinstance(func.value, ast.Await) else func.value
+            if isinstance(value, ast.Name):
+                receiver = local_types.get(value.id)
+            elif isinstance(value, ast.Call):  # make().method(...)
+                receiver = _returned_class(scope.resolve(value.func))
+        if receiver is not None and isinstance(func, ast.Attribute):
+            targets = [scope._attribute(cls, func.attr) for cls in _with_subclasses(receiver)]
+        else:
+            targets = [scope.resolve(func)]
+        for target in targets:
+            cls = _error_class(target)
+            if cls is not None:
+                found.add(_raised(cls, call))
+                continue
+            callee = _as_function(target)
+            if callee is not None and callee is not fn:
+                callees[callee] = None
     for raised in raises:
         cls = _error_class(scope.resolve(raised))
         if cls is not None:
@@ -294,7 +378,7 @@ def _error_schema() -> dict[str, Any]:
         "properties": {
             "code": {"type": "string", "description": "Stable machine-readable reason"},
             "message": {"type": "string"},
-            "field": {"type": "string", "description": "The input the refusal is about, when there is one"},
+            "field": {"type": ["string", "null"], "description": "The input the refusal is about, if any"},
             "details": {"type": "object"},
             "errors": {"type": "array", "description": "Every malformed field (422 only)",
                        "items": {"type": "object", "required": ["field", "message"],
