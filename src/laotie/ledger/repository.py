@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.kit.db import dialect_insert
+from laotie.ledger import balance_moves
 from laotie.models import JournalEntry, JournalPosting, LedgerAccount, utcnow
 
 
@@ -31,8 +32,11 @@ async def _ids(s: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
 
 
 async def balances(s: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
-    rows = await s.execute(select(LedgerAccount.code, LedgerAccount.balance).where(LedgerAccount.code.in_(codes)))
-    return {code: bal for code, bal in rows.all()}
+    """Balances as this transaction sees them, its own entries not yet applied included."""
+    rows = await s.execute(select(LedgerAccount.code, LedgerAccount.id, LedgerAccount.balance)
+                           .where(LedgerAccount.code.in_(codes)))
+    moves = balance_moves.pending(s)
+    return {code: bal + moves.get(id_, 0) for code, id_, bal in rows.all()}
 
 
 async def entry_exists(s: AsyncSession, kind: str, ref: str) -> bool:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.kit.db import dialect_insert
 from laotie.ledger import accounts as acct
-from laotie.ledger import repository
+from laotie.ledger import balance_moves, repository
 from laotie.ledger.errors import UnbalancedEntry
-from laotie.models import JournalEntry, JournalPosting, LedgerAccount, utcnow
+from laotie.models import JournalEntry, JournalPosting, utcnow
 
 Line = tuple[tuple[str, str], int]  # (account, signed amount: debit > 0, credit < 0)
 
@@ -37,15 +37,12 @@ async def post_entry(s: AsyncSession, kind: str, ref: str, lines: list[Line], me
         insert(JournalPosting),
         [{"entry_id": entry_id, "account_id": ids[code], "amount": amt} for (code, _), amt in lines],
     )
-    # Balances move in account-id order so two entries never wait on each other in a cycle.
     per_account: dict[int, int] = {}
     for (code, _), amt in lines:
         per_account[ids[code]] = per_account.get(ids[code], 0) + amt
-    for account_id in sorted(per_account):
-        await s.execute(
-            update(LedgerAccount).where(LedgerAccount.id == account_id)
-            .values(balance=LedgerAccount.balance + per_account[account_id])
-        )
+    # The cached balances move at commit, all accounts of the transaction at once in id
+    # order: one global lock order however many entries the transaction posts.
+    balance_moves.add(s, per_account)
     return int(entry_id)
 
 
@@ -148,6 +145,7 @@ class CheckReport:
 
 async def check(s: AsyncSession) -> CheckReport:
     """Every entry sums to zero, and every cached balance equals the sum of its postings."""
+    await balance_moves.apply_now(s)
     entries, postings, accounts = await repository.counts(s)
     return CheckReport(entries, postings, accounts, await repository.unbalanced_entries(s),
                        await repository.drifted_accounts(s))
