@@ -30,6 +30,7 @@ log = logging.getLogger("laotie")
 # Modules that register event handlers, jobs, payment purposes and publish guards when imported.
 DOMAIN_MODULES = (
     "laotie.alliance.handlers",
+    "laotie.alliance.mcn.tasks",
     "laotie.alliance.tasks",
     "laotie.aftersales.tasks",
     "laotie.catalog.handlers",
@@ -112,6 +113,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     from laotie.aftersales.endpoints import router as aftersales_router
     from laotie.alliance.endpoints import router as alliance_router
+    from laotie.alliance.leaders.endpoints import router as leader_router
+    from laotie.alliance.mcn.endpoints import router as mcn_router
     from laotie.catalog.endpoints import router as catalog_router
     from laotie.feedback.endpoints import router as feedback_router
     from laotie.identity.endpoints import router as identity_router
@@ -137,7 +140,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     for router in (identity_router, catalog_router, orders_router, live_router, sale_router, pk_router,
                    live_analytics_router, media_hooks_router, chat_router, gift_router, social_router, video_router,
                    deposit_router, governance_router, aftersales_router, feedback_router, score_router,
-                   traffic_router, fraud_router, alliance_router, api_docs_router):
+                   traffic_router, fraud_router, alliance_router, leader_router, mcn_router,
+                   api_docs_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
