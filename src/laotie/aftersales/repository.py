@@ -23,6 +23,17 @@ async def of_order(s: AsyncSession, order_id: int) -> Sequence[Aftersale]:
     return (await s.execute(q)).scalars().all()
 
 
+async def disputed_of_order(s: AsyncSession, order_id: int) -> Sequence[int]:
+    """Requests on this order that went to platform arbitration, whatever its outcome."""
+    q = select(Aftersale.id).where(Aftersale.order_id == order_id, Aftersale.dispute.is_not(None))
+    return (await s.execute(q.order_by(Aftersale.id))).scalars().all()
+
+
+async def claim_of_order(s: AsyncSession, order_id: int) -> int | None:
+    q = select(CounterfeitClaim.id).where(CounterfeitClaim.order_id == order_id)
+    return (await s.execute(q)).scalar_one_or_none()
+
+
 async def of_buyer(s: AsyncSession, buyer_id: int, limit: int = 50) -> Sequence[Aftersale]:
     q = select(Aftersale).where(Aftersale.buyer_id == buyer_id).order_by(Aftersale.id.desc()).limit(limit)
     return (await s.execute(q)).scalars().all()

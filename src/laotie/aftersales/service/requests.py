@@ -38,6 +38,7 @@ from laotie.aftersales.errors import (
 from laotie.aftersales.standing import standing
 from laotie.catalog import service as catalog
 from laotie.config import Settings
+from laotie.identity.auth import require_role
 from laotie.kit.events import record_event
 from laotie.ledger import accounts as acct
 from laotie.models import Aftersale, Order, OrderLine, User, utcnow
@@ -302,6 +303,19 @@ async def for_order(s: AsyncSession, user: User, order_id: int) -> list[Aftersal
     order = await lifecycle.get_order(s, order_id)
     if order.buyer_id != user.id:
         await ensure_seller(s, user, order)
+    return list(await repository.of_order(s, order_id))
+
+
+async def arbitration_of_order(s: AsyncSession, order_id: int) -> list[str]:
+    """What puts this order before an operator here: its disputes ("dispute #3") and its counterfeit claim."""
+    grounds = [f"dispute #{i}" for i in await repository.disputed_of_order(s, order_id)]
+    claim = await repository.claim_of_order(s, order_id)
+    return grounds + ([f"claim #{claim}"] if claim is not None else [])
+
+
+async def for_order_review(s: AsyncSession, operator: User, order_id: int) -> list[Aftersale]:
+    """An order's requests for the operator reviewing it (governance decides whether they may)."""
+    require_role(operator, "operator")
     return list(await repository.of_order(s, order_id))
 
 

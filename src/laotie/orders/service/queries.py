@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.catalog import service as catalog
+from laotie.identity.auth import require_role
 from laotie.models import Order, OrderLine, Payment, Shop, User
 from laotie.orders import repository
 from laotie.orders.auth import ensure_party
@@ -21,12 +22,21 @@ class OrderView:
     lines: list[OrderLine]
     shop: Shop
     payment: Payment
-    role: str  # "buyer" | "seller"
+    role: str  # "buyer" | "seller" | "operator"
 
 
 async def order_view(s: AsyncSession, user: User, order_id: int) -> OrderView:
     order = await get_order(s, order_id)
-    role = await ensure_party(s, user, order)
+    return await _view(s, order, await ensure_party(s, user, order))
+
+
+async def order_view_for_review(s: AsyncSession, operator: User, order_id: int) -> OrderView:
+    """An order as an operator reviewing it sees it; the caller decides that they may (and audits it)."""
+    require_role(operator, "operator")
+    return await _view(s, await get_order(s, order_id), "operator")
+
+
+async def _view(s: AsyncSession, order: Order, role: str) -> OrderView:
     lines = (await repository.lines_of(s, [order.id]))[order.id]
     shop = await catalog.get_shop(s, order.shop_id)
     payment = await repository.payment(s, order.payment_id)

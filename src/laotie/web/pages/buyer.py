@@ -14,6 +14,7 @@ from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import MAX_ID, PathId
 from laotie.models import ORDER_STATUSES
+from laotie.orders.errors import NotYourOrder
 from laotie.orders.service import cart, lifecycle, payment, queries
 from laotie.orders.service.checkout import PHONE_PATTERN, Address, LineRequest, checkout, device_fingerprint
 from laotie.orders.service.queries import order_view
@@ -152,7 +153,13 @@ async def orders_page(request: Request, s: Session, user: PageUser,
 
 @router.get("/orders/{order_id}")
 async def order_page(request: Request, order_id: PathId, s: Session, user: PageUser) -> Response:
-    view = await order_view(s, user, order_id)
+    try:
+        view = await order_view(s, user, order_id)
+    except NotYourOrder:
+        if not user.has_role("operator"):
+            raise
+        # An operator reads an order they judge on the review page, which checks and audits it.
+        return redirect(f"/operator/orders/{order_id}")
     if request.headers.get("hx-request") == "true":
         response = render(request, "_order_status.html", user=user, view=view, paying=True)
         if view.order.status != "pending_payment":

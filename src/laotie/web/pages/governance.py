@@ -130,6 +130,14 @@ async def case_page(request: Request, case_id: PathId, s: Session, user: PageUse
                   names=await governance.audit.actor_names(s, trail), now=utcnow(), **PAGE_HELPERS)
 
 
+@router.get("/operator/orders/{order_id}")
+async def order_review_page(request: Request, order_id: PathId, s: Session, user: PageUser) -> Response:
+    """An order in a dispute, claim, case or ring, for the operator judging it (the read is audited)."""
+    review = await governance.read_order(s, user, order_id)
+    return render(request, "order.html", user=user, view=review.view, paying=False, aftersales=review.aftersales,
+                  review_grounds=review.grounds)
+
+
 async def _mine(request: Request, s: Session, user: User, status_code: int = 200, **extra: Any) -> Response:
     now = utcnow()
     return render(request, "governance/mine.html", status_code=status_code, user=user,

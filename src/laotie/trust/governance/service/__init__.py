@@ -9,6 +9,8 @@ Other domains call these, never the tables:
   `ensure_cart_allowed(s, user_id)` raises the 403 `cart_suspended` instead.
 - `points_of(s, user_id, now=None) -> int` — points in force over the last 365 days.
 - `in_force(s, user_id, now=None) -> list[Penalty]` — the account's measures in force.
+- `read_order(s, operator, order_id)` — an order in a dispute, claim, case or ring, for the
+  operator judging it; the read is audited.
 - The listing ban is a catalog publish guard, registered when this package is imported.
 
 The rules live in `cases` (opening, appeal, decision, going in force), `penalties` (what
@@ -36,6 +38,7 @@ from laotie.trust.governance.service.cases import (
     violation_type,
     violation_types,
 )
+from laotie.trust.governance.service.order_review import OrderReview, read_order
 from laotie.trust.governance.service.penalties import (
     ESCALATION,
     MEASURE_KINDS,
@@ -53,9 +56,9 @@ from laotie.trust.governance.service.penalties import (
 )
 
 __all__ = [
-    "APPEAL_WINDOW", "ESCALATION", "MEASURE_KINDS", "CaseView", "Standing", "Threshold", "appeal_case",
+    "APPEAL_WINDOW", "ESCALATION", "MEASURE_KINDS", "CaseView", "OrderReview", "Standing", "Threshold", "appeal_case",
     "appeal_queue", "audit", "cart_suspended", "case_for", "case_queue", "cut_streams",
     "decide_appeal", "describe", "due_cases", "enforce_due", "ensure_cart_allowed", "in_force", "lapse_case",
-    "lift_expired", "listing_ban_until", "open_case", "points_of", "recent_cases", "standing", "system_operator",
-    "traffic_limits", "violation_type", "violation_types",
+    "lift_expired", "listing_ban_until", "open_case", "points_of", "read_order", "recent_cases", "standing",
+    "system_operator", "traffic_limits", "violation_type", "violation_types",
 ]
