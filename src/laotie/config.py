@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     # Short videos: mp4 uploads up to this size; the poster frame is taken with ffmpeg when present.
     video_max_bytes: int = Field(100 * 1024 * 1024, ge=1024)
     ffmpeg_binary: str = "ffmpeg"
+    # A video is accepted only when ffprobe finds a video stream with a duration in it.
+    ffprobe_binary: str = "ffprobe"
     # The alliance (好物联盟): the commission floor of a category without its own, the platform's
     # technical service fee on each commission and fee, the after-sale window between an order's
     # completion and its commissions' settlement, how long a share link attributes, and how long a

@@ -139,6 +139,34 @@ async def test_wrong_types_are_refused_by_their_bytes(api: Api, name: str, data:
     assert stored_files(api) == [] and await counts(api) == (0, 0, 0)
 
 
+FTYP_MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41"
+
+
+@pytest.fixture(scope="session")
+def audio_only(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """An MP4 with a tone and no picture."""
+    ffmpeg = shutil.which("ffmpeg")
+    require(ffmpeg is not None, "video tests need ffmpeg (apt-get install ffmpeg)")
+    assert ffmpeg is not None
+    out = tmp_path_factory.mktemp("audio") / "tone.mp4"
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=1", "-c:a", "aac", str(out)], check=True, timeout=60)
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["zeros", "truncated", "audio only"])
+async def test_files_ffprobe_cannot_read_as_video_are_refused(api: Api, mp4: bytes, audio_only: bytes,
+                                                              name: str) -> None:
+    """An `ftyp` header is only a claim: ffprobe must find a video stream with a duration."""
+    data = {"zeros": FTYP_MP4 + b"\x00" * 200_000, "truncated": mp4[:1024],  # cut off inside its index
+            "audio only": audio_only}[name]
+    creator = await api.user("creator")
+    body = await upload(api, creator, data, expect=422)
+    assert body["code"] == "bad_video" and body["field"] == "file", body
+    assert stored_files(api) == [] and await counts(api) == (0, 0, 0)
+    assert (await upload(api, creator, mp4))["duration_ms"] == 2000
+
+
 async def test_oversize_is_refused_and_nothing_is_kept(api: Api, mp4: bytes) -> None:
     creator = await api.user("creator")
     api.db.settings.video_max_bytes = len(mp4) - 1

@@ -19,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import logging
+import math
 import re
 import secrets
 import shutil
@@ -236,6 +238,53 @@ async def _run(args: list[str]) -> tuple[int, bytes] | None:
     return proc.returncode or 0, stderr
 
 
+async def probe_video(settings: Settings, video: Path) -> int:
+    """The duration in ms of the file's first video stream, as ffprobe reads it; BadVideo when it cannot.
+
+    An `ftyp` header is only a claim: ffprobe must find a video stream with a duration in the
+    container, so zero-filled or truncated files never reach the feed.
+    """
+    binary = shutil.which(settings.ffprobe_binary)
+    if binary is None:
+        raise DomainError("videos cannot be checked on this server now (ffprobe is missing)",
+                          code="video_check_unavailable", status=503)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            binary, "-v", "error", "-select_streams", "v:0",
+            "-show_entries", "stream=codec_type,duration:format=duration", "-of", "json", str(video),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    except OSError as exc:
+        raise DomainError("videos cannot be checked on this server now", code="video_check_unavailable",
+                          status=503) from exc
+    try:
+        async with asyncio.timeout(FFMPEG_TIMEOUT_SECONDS):
+            stdout, _ = await proc.communicate()
+    except TimeoutError:
+        await _kill(proc)
+        raise BadVideo("the video could not be read in time", field="file") from None
+    except BaseException:  # the request was cancelled: never leave ffprobe running behind it
+        await _kill(proc)
+        raise
+    duration = _probed_duration(stdout) if proc.returncode == 0 else None
+    if duration is None:
+        raise BadVideo("this file holds no playable video; upload an MP4 (H.264 plays everywhere)", field="file")
+    return duration
+
+
+def _probed_duration(stdout: bytes) -> int | None:
+    """The duration (ms) from ffprobe's JSON when it found a video stream, else None."""
+    try:
+        data = json.loads(stdout)
+        streams = [st for st in data.get("streams", []) if st.get("codec_type") == "video"]
+        if not streams:
+            return None
+        raw = streams[0].get("duration") or data.get("format", {}).get("duration")
+        seconds = float(raw)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return round(seconds * 1000) if seconds > 0 and math.isfinite(seconds) else None
+
+
 async def take_poster(settings: Settings, video: Path, poster: Path) -> tuple[bool, int | None]:
     """The poster frame (a JPEG) and the duration, with ffmpeg when it is installed; never an error."""
     binary = shutil.which(settings.ffmpeg_binary)
@@ -273,12 +322,14 @@ async def stage_video(settings: Settings, data: bytes | BinaryIO) -> StagedVideo
                                                 settings.video_max_bytes)
     poster = f"{stem}.jpg"
     try:
+        probed = await probe_video(settings, media_dir / staged.file_name)
         has_poster, staged.duration_ms = await take_poster(settings, media_dir / staged.file_name,
                                                            media_dir / poster)
-    except BaseException:  # cancelled mid-way: no file stays behind
+    except BaseException:  # refused, or cancelled mid-way: no file stays behind
         staged.poster_name = poster
         staged.discard()
         raise
+    staged.duration_ms = staged.duration_ms or probed
     staged.poster_name = poster if has_poster else None
     return staged
 
