@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -21,6 +23,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from laotie.config import Settings
 
 log = logging.getLogger("laotie.db")
+T = TypeVar("T")
 # session.info key: coroutine functions to await once the transaction has committed.
 AFTER_COMMIT_SENDS = "after_commit_sends"
 
@@ -152,3 +155,56 @@ async def publish_after_commit(session: AsyncSession, channel: str, text: str) -
         session.info.setdefault(AFTER_COMMIT_SENDS, []).append(send)
     else:
         await send()
+
+
+# PostgreSQL's "try again" answers: deadlock_detected and serialization_failure.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+RETRIES = 3  # after the first attempt
+RETRY_BASE_SECONDS = 0.02
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A deadlock, a serialization failure or a busy SQLite file: the same work in a fresh transaction may pass."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for source in (current, getattr(current, "orig", None)):
+            if source is None:
+                continue
+            if getattr(source, "sqlstate", None) in RETRYABLE_SQLSTATES or \
+                    getattr(source, "pgcode", None) in RETRYABLE_SQLSTATES:
+                return True
+            if "database is locked" in str(source):
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def retrying(work: Callable[[], Awaitable[T]], *, what: str = "transaction", retries: int = RETRIES) -> T:
+    """Await `work()`, again (a bounded number of times, after a short jittered pause) when it
+    fails for a reason another attempt can cure (`is_retryable`).
+
+    `work` must open its own transaction each time it is called, so a retry starts afresh;
+    anything else it raises goes straight to the caller.
+    """
+    for attempt in range(retries + 1):
+        try:
+            return await work()
+        except Exception as exc:
+            if attempt == retries or not is_retryable(exc):
+                raise
+            log.info("%s hit a lock conflict, retrying (%d of %d)", what, attempt + 1, retries)
+            await asyncio.sleep(random.uniform(0.5, 1.5) * RETRY_BASE_SECONDS * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+async def in_retried_transaction(db: Database, step: Callable[[AsyncSession], Awaitable[T]], *,
+                                 what: str = "transaction") -> T:
+    """Run `step` in a transaction of its own, retried in a fresh one on a deadlock or serialization failure."""
+
+    async def once() -> T:
+        async with db.transaction() as s:
+            return await step(s)
+
+    return await retrying(once, what=what)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from laotie.kit.db import Database
+from laotie.kit.db import Database, in_retried_transaction, is_retryable
 from laotie.kit.errors import DomainError
 
 
@@ -28,6 +28,21 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so a failed
 # commit can never be reported to the client as a success.
 Session = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+T = TypeVar("T")
+
+
+async def retried_unit_of_work(request: Request, step: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """The unit of work of a callback from a gateway or carrier: a deadlock or serialization
+    failure is retried in a fresh transaction, and if it persists the sender is told to try
+    again later (503), never a 500. Such senders retry on their own, and replays are no-ops.
+    """
+    try:
+        return await in_retried_transaction(get_db(request), step, what=request.url.path)
+    except Exception as exc:
+        if is_retryable(exc):
+            raise DomainError("busy: send the notification again shortly", code="busy", status=503) from exc
+        raise
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,13 +36,13 @@ class Scheduler:
         return register
 
     async def run(self, db: Database, name: str) -> int:
-        return await self.jobs[name](db)
+        return await _run_job(db, name, self.jobs[name])
 
     async def run_all(self, db: Database) -> dict[str, int]:
         results = {}
         for name, fn in self.jobs.items():
             try:
-                results[name] = await fn(db)
+                results[name] = await _run_job(db, name, fn)
             except Exception:
                 log.exception("job %s failed", name)
                 results[name] = -1
@@ -65,7 +66,7 @@ class Scheduler:
             now = loop.time()
             for name in [n for n, t in due.items() if t <= now]:
                 try:
-                    await self.jobs[name](db)
+                    await _run_job(db, name, self.jobs[name])
                 except Exception:
                     log.exception("job %s failed", name)
                 period = self.every.get(name, interval)
@@ -76,6 +77,13 @@ class Scheduler:
 
 
 scheduler = Scheduler()
+
+
+async def _run_job(db: Database, name: str, fn: JobFn) -> int:
+    """Jobs are safe to run twice, so one that hit a deadlock or serialization failure runs again."""
+    from laotie.kit.db import retrying
+
+    return await retrying(lambda: fn(db), what=f"job {name}")
 
 REMEMBERED_FROM = 3600.0  # jobs at least this far apart keep their last run in the database
 
@@ -116,13 +124,17 @@ async def each_in_own_transaction(db: Database, ids: Iterable[int],
     the next run of the job retries whatever is still due. A step "did something" when it
     returns a truthy value.
     """
+    from laotie.kit.db import in_retried_transaction
     from laotie.kit.errors import DomainError
 
     done = 0
     for item_id in ids:
         try:
-            async with db.transaction() as s:
-                done += bool(await step(s, item_id))
+            done += bool(await in_retried_transaction(db, partial(_one, step, item_id), what=f"{what} {item_id}"))
         except DomainError:
             log.info("%s %s skipped: no longer due", what, item_id, exc_info=True)
     return done
+
+
+async def _one(step: Callable[[AsyncSession, int], Awaitable[object]], item_id: int, s: AsyncSession) -> object:
+    return await step(s, item_id)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.catalog import service as catalog
 from laotie.identity.auth import CurrentUser
-from laotie.kit.http import Session, get_db
+from laotie.kit.http import Session, get_db, retried_unit_of_work
 from laotie.kit.types import PathId
 from laotie.ledger import service as ledger
 from laotie.models import ORDER_STATUSES, Order, OrderLine
@@ -142,18 +143,24 @@ async def balances(user: CurrentUser, s: Session) -> BalancesOut:
 
 
 @router.post("/payments/sandbox/callback")
-async def gateway_callback(request: Request, s: Session,
+async def gateway_callback(request: Request,
                            signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None
                            ) -> NotificationOut:
     body = await request.body()
-    out = await payment.handle_notification(s, get_db(request).settings, body, signature)
+    settings = get_db(request).settings
+    out = await retried_unit_of_work(
+        request, lambda s: payment.handle_notification(s, settings, body, signature))
     return NotificationOut(payment_id=out.payment_id, result=out.result, paid_order_ids=out.paid_order_ids,
                            refunded_order_ids=out.refunded_order_ids)
 
 
 @router.post("/logistics/sandbox/callback")
-async def carrier_callback(request: Request, s: Session,
+async def carrier_callback(request: Request,
                            signature: Annotated[str | None, Header(alias=logistics.SIGNATURE_HEADER)] = None
                            ) -> OrderOut:
     order_id, tracking_no = logistics.verify_delivery(get_db(request).settings, await request.body(), signature)
-    return order_out(await lifecycle.deliver_order(s, order_id, tracking_no))
+
+    async def deliver(s: AsyncSession) -> OrderOut:
+        return order_out(await lifecycle.deliver_order(s, order_id, tracking_no))
+
+    return await retried_unit_of_work(request, deliver)
