@@ -19,14 +19,18 @@ its moves with it.
 
 from __future__ import annotations
 
-from sqlalchemy import event, update
+from sqlalchemy import bindparam, event, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from laotie.models import LedgerAccount
+from laotie.models.base import table_of
 
 _KEY = "ledger.balance_moves"  # session.info: [(transaction posted in, {account id: amount})]
 Moves = list[tuple[SessionTransaction, dict[int, int]]]
+_ACCOUNTS = table_of(LedgerAccount)
+_MOVE_BALANCE = (update(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("account"))
+                 .values(balance=_ACCOUNTS.c.balance + bindparam("amount")))
 
 
 def add(s: AsyncSession, moves: dict[int, int]) -> None:
@@ -53,11 +57,14 @@ def _sweep(session: Session) -> None:
     session.flush()
     totals = pending(session)
     session.info.pop(_KEY, None)
-    for account_id in sorted(totals):
-        if totals[account_id]:
-            # Runs inside the async session's greenlet, so the sync call awaits the driver.
-            session.execute(update(LedgerAccount).where(LedgerAccount.id == account_id)
-                            .values(balance=LedgerAccount.balance + totals[account_id]))
+    moves = [{"account": account_id, "amount": totals[account_id]} for account_id in sorted(totals)
+             if totals[account_id]]
+    if moves:
+        # One prepared statement, executed for each account in ascending id order (executemany
+        # keeps the order): a settlement batch moving thousands of balances costs one round of
+        # Core executions, not an ORM statement per account. Runs inside the async session's
+        # greenlet, so the sync call awaits the driver.
+        session.connection().execute(_MOVE_BALANCE, moves)
 
 
 async def apply_now(s: AsyncSession) -> None:
