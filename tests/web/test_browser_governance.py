@@ -62,6 +62,17 @@ async def test_open_appeal_and_uphold_a_case(world: World) -> None:
         await expect(op.locator("#reason")).to_have_value("Forty orders from one device in an hour")
         await op.fill("#subject", MERCHANT)
         await op.fill("#evidence", "orders 101-140, device fp ab12")
+        # Each measure row shows the fields its kind needs; back on the catalog's, the row asks nothing.
+        row = op.locator("[data-measure]").first
+        await row.locator("select").select_option("fee")
+        await expect(row.locator("input[name=m0_amount]")).to_be_visible()
+        await expect(row.locator("input[name=m0_days]")).to_be_hidden()
+        await row.locator("select").select_option("traffic_limit")
+        await expect(row.locator("input[name=m0_days]")).to_be_visible()
+        await expect(row.locator("input[name=m0_amount]")).to_be_hidden()
+        await row.locator("select").select_option("")
+        await expect(row.locator("input")).to_have_count(3)
+        await expect(row.locator("input:visible")).to_have_count(0)
         await op.get_by_role("button", name="Open case").click()
         await expect(op.locator(".notice")).to_contain_text("opened")
         card = op.locator("[data-case]").first

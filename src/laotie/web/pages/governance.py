@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -11,11 +11,13 @@ from laotie.identity import repository as identity_repository
 from laotie.identity.auth import require_role
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session
+from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
 from laotie.models import Penalty, User, utcnow
 from laotie.trust.governance import service as governance
 from laotie.trust.governance.errors import InvalidMeasures, SubjectNotFound
 from laotie.trust.governance.service.cases import STATUSES
+from laotie.trust.governance.service.penalties import MEASURE_KINDS, TIMED
 from laotie.web.render import Form, PageUser, attempt, redirect, render, text
 
 router = APIRouter(include_in_schema=False)
@@ -40,8 +42,52 @@ def penalty_words(p: Penalty) -> str:
     return f"{words} until {p.ends_at:%Y-%m-%d %H:%M} UTC" if p.ends_at else f"{words} (no end)"
 
 
+MEASURE_NAMES = {"warning": "Warning", "traffic_limit": "Traffic limit 限流", "cart_suspension": "Live cart suspended",
+                 "live_revoked": "No going live", "listing_ban": "No new listings",
+                 "fee": "Fee from the deposit 违约金", "account_ban": "Account closed 清退"}
+# Which of a measure row's fields each kind uses (see penalties.normalise_measures).
+MEASURE_FIELDS = {"percent": ("traffic_limit",), "days": tuple(sorted(TIMED)), "amount": ("fee",)}
+MEASURE_ROWS = 3
+
+EVIDENCE_LABELS = {"note": "Note", "order_id": "Order", "order_ids": "Orders", "orders": "Orders in all",
+                   "claim_id": "Counterfeit claim", "ring_id": "Fake-order ring", "role": "Role in the ring",
+                   "session_id": "Live room", "message_id": "Chat message", "body": "What was said",
+                   "matched": "Words matched", "labels": "Classified as", "at": "When", "commission": "Commission"}
+EVIDENCE_LINKS = {"order_id": "/operator/orders/{}", "order_ids": "/operator/orders/{}", "ring_id": "/operator/fraud",
+                  "session_id": "/live/{}"}
+
+
+def _evidence_value(key: str, value: Any) -> tuple[str, str | None]:
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items()), None
+    if key in EVIDENCE_LINKS and isinstance(value, int) and not isinstance(value, bool):
+        return f"#{value}", EVIDENCE_LINKS[key].format(value)
+    if key == "commission" and isinstance(value, int):
+        return f"¥{value / 100:,.2f}", None
+    if key == "at" and isinstance(value, str):
+        try:
+            return f"{datetime.fromisoformat(value):%Y-%m-%d %H:%M} UTC", None
+        except ValueError:
+            pass
+    if isinstance(value, bool):
+        return ("yes" if value else "no"), None
+    return str(value), None
+
+
+def evidence_rows(evidence: Any) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """A case's evidence for people: a label per item, its values, links to what they name."""
+    if not isinstance(evidence, dict):
+        return [("Evidence", [_evidence_value("", evidence)])] if evidence else []
+    return [(EVIDENCE_LABELS.get(key, key.replace("_", " ").capitalize()),
+             [_evidence_value(key, v) for v in (value if isinstance(value, list) else [value])])
+            for key, value in evidence.items() if value not in (None, "", [])]
+
+
 PAGE_HELPERS: dict[str, Any] = {"describe": governance.describe, "penalty_words": penalty_words,
-                                "STATUS_NAMES": STATUS_NAMES, "STATUS_STYLES": STATUS_STYLES}
+                                "STATUS_NAMES": STATUS_NAMES, "STATUS_STYLES": STATUS_STYLES,
+                                "violation_name": governance.violation_name, "evidence_rows": evidence_rows,
+                                "MEASURE_NAMES": MEASURE_NAMES, "MEASURE_FIELDS": MEASURE_FIELDS,
+                                "MEASURE_ROWS": MEASURE_ROWS, "MEASURE_KINDS": MEASURE_KINDS}
 
 
 def _status_filter(request: Request) -> str | None:
@@ -78,14 +124,31 @@ async def _subject(s: Session, ref: str) -> int:
     return found.id
 
 
-def _measures(raw: str) -> list[Any] | None:
-    if not raw.strip():
-        return None
-    try:
-        got = json.loads(raw)
-    except ValueError:
-        raise InvalidMeasures('write the measures as JSON, e.g. [{"kind": "warning"}]', field="measures") from None
-    return got if isinstance(got, list) else [got]
+def _measures(data: dict[str, str]) -> list[Any] | None:
+    """The measures chosen in the form's rows; None (the catalog's) when no row names a kind.
+
+    Only the fields a kind uses are read, so a value left in a hidden field counts for nothing;
+    the service checks what is read and names the row and field it refuses."""
+    chosen: list[Any] = []
+    for i in range(MEASURE_ROWS):
+        kind = text(data, f"m{i}_kind", 40)
+        if not kind:
+            continue
+        m: dict[str, Any] = {"kind": kind}
+        for name, kinds in MEASURE_FIELDS.items():
+            if kind not in kinds:
+                continue
+            raw = text(data, f"m{i}_{name}", 20)
+            if name == "amount":
+                try:
+                    m[name] = parse_yuan(raw)
+                except ValueError:
+                    raise InvalidMeasures("write the fee in yuan, e.g. 200 or 200.50",
+                                          field=f"measures.{len(chosen)}.amount") from None
+            else:
+                m[name] = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        chosen.append(m)
+    return chosen or None
 
 
 @router.post("/operator/cases")
@@ -98,7 +161,7 @@ async def open_case(request: Request, s: Session, user: PageUser, data: Form) ->
                 s, user, violation_code=text(data, "violation_code", 40), subject_id=await _subject(
                     s, text(data, "subject", 80)),
                 reason=text(data, "reason", 500), evidence={"note": note} if note else None,
-                measures=_measures(text(data, "measures", 2000)), immediate=data.get("immediate") == "on")
+                measures=_measures(data), immediate=data.get("immediate") == "on")
     except DomainError as exc:
         return await _queue(request, s, user, status_code=exc.status, error=exc.message, error_code=exc.code,
                             error_field=exc.field, form=data)

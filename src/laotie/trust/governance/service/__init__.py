@@ -35,6 +35,7 @@ from laotie.trust.governance.service.cases import (
     open_case,
     recent_cases,
     standing,
+    violation_name,
     violation_type,
     violation_types,
 )
@@ -60,5 +61,5 @@ __all__ = [
     "appeal_queue", "audit", "cart_suspended", "case_for", "case_queue", "cut_streams",
     "decide_appeal", "describe", "due_cases", "enforce_due", "ensure_cart_allowed", "in_force", "lapse_case",
     "lift_expired", "listing_ban_until", "open_case", "points_of", "read_order", "recent_cases", "standing",
-    "system_operator", "traffic_limits", "violation_type", "violation_types",
+    "system_operator", "traffic_limits", "violation_name", "violation_type", "violation_types",
 ]

@@ -86,6 +86,13 @@ def _required(text: str, field_name: str, max_len: int, what: str) -> str:
     return text
 
 
+def violation_name(t: ViolationType) -> str:
+    """A violation as people call it, from its code and the catalog's "中文: English" description."""
+    english = t.code.replace("_", " ").capitalize()
+    chinese, colon, _ = t.description.partition(":")
+    return f"{english} {chinese.strip()}" if colon and chinese.strip() else english
+
+
 async def violation_types(s: AsyncSession) -> list[ViolationType]:
     """The catalog (违规类型), severe first, then by points."""
     rows = (await s.execute(select(ViolationType))).scalars().all()
