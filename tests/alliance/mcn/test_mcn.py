@@ -134,3 +134,31 @@ async def test_a_contract_applies_only_within_its_term(api: Api) -> None:
     # The MCN view is the MCN's: a creator without the provider role is refused.
     await api.call("GET", "/api/v1/alliance/mcn/creators", w.creator, expect=403)
     assert await api.ledger_ok()
+
+
+async def test_two_contracts_accepted_at_once_leave_one_active(api: Api) -> None:
+    """Two acceptances racing (two processes on PostgreSQL): the partial unique index lets one land."""
+    import asyncio
+
+    from laotie.kit.errors import DomainError
+    from tests.alliance.leaders.helpers import user_of
+
+    w = await world(api)
+    other, _ = await provider(api, w.op)
+    first = await contract(api, w, 3_000, accept=False)
+    r = await api.call("POST", URL, other, expect=201, json=_terms(w, 1_000))
+    second = int(r.json()["id"])
+    creator = await user_of(api, w.creator)
+
+    async def accept(contract_id: int) -> str:
+        try:
+            async with api.db.transaction() as s:
+                await service.accept_contract(s, creator, contract_id)
+            return "accepted"
+        except DomainError as e:
+            return e.code
+
+    results = await asyncio.gather(accept(first), accept(second))
+    assert sorted(results) == ["accepted", "contract_active"]
+    statuses = [st for _, st, _, _ in await _contracts(api)]
+    assert sorted(statuses) == ["active", "offered"]
