@@ -39,11 +39,19 @@ async def live_now(request: Request, s: Session, user: MaybeUser) -> Response:
 # ---- the streamer's console (registered before /{session_id} so "console" is not an id) ----
 
 
+# A new stream key crosses the POST-redirect-GET in this cookie, read and cleared by the next console
+# page: shown once, never in an address, gone from the browser as soon as it was shown.
+NEW_KEY_COOKIE = "laotie_new_stream_key"
+CONSOLE = "/live/console"
+
+
 async def _console(request: Request, s: Session, user: PageUser, status_code: int = 200, **extra: object) -> Response:
     sessions.ensure_host(user)
     mine = await repository.sessions(s, None, limit=20, host_id=user.id)
     current = next((x for x in mine if x.status in ("live", "scheduled")), None)
-    ctx: dict[str, object] = {"user": user, "mine": mine, "current": current, **extra}
+    # Selling needs a shop; a creator without one is shown what they can do and where to start.
+    has_shop = await catalog.shop_of_owner(s, user.id) is not None
+    ctx: dict[str, object] = {"user": user, "mine": mine, "current": current, "has_shop": has_shop, **extra}
     if current is not None:
         ctx["room"] = await cart.room_view(s, current.id)
         ctx["coupons"] = await coupons.session_coupons(s, current.id)
@@ -67,7 +75,11 @@ async def _console(request: Request, s: Session, user: PageUser, status_code: in
 
 @router.get("/console")
 async def console(request: Request, s: Session, user: PageUser) -> Response:
-    return await _console(request, s, user)
+    new_key = request.cookies.get(NEW_KEY_COOKIE)
+    response = await _console(request, s, user, stream_key=new_key[:200] if new_key else None)
+    if new_key:
+        response.delete_cookie(NEW_KEY_COOKIE, path=CONSOLE)
+    return response
 
 
 @router.get("/console/{session_id}/analytics")
@@ -85,7 +97,10 @@ async def console_action(request: Request, action: Annotated[str, Path(pattern=r
         async with attempt(s):
             if action == "key":
                 raw = await sessions.rotate_stream_key(s, user)
-                return await _console(request, s, user, stream_key=raw)
+                response = redirect(CONSOLE)
+                response.set_cookie(NEW_KEY_COOKIE, raw, max_age=120, path=CONSOLE, httponly=True, samesite="strict",
+                                    secure=get_db(request).settings.cookie_secure)
+                return response
             title = text(data, "title", 120)
             if not title:
                 raise DomainError("give the session a title", code="invalid_request", status=422, field="title")

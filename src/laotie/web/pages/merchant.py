@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from laotie.catalog import service as catalog
 from laotie.catalog.errors import NoShop
+from laotie.identity import service as identity
 from laotie.identity.auth import require_role
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
@@ -52,6 +53,9 @@ def sku_draft(data: dict[str, str]) -> catalog.SkuDraft:
 
 
 async def _console(request: Request, s: Session, user: User, status_code: int = 200, **extra: object) -> Response:
+    if not user.has_role("merchant"):
+        return render(request, "merchant/open_shop.html", status_code=status_code, user=user, becoming_merchant=True,
+                      **extra)
     try:
         shop = await catalog.my_shop(s, user)
     except NoShop:
@@ -64,7 +68,9 @@ async def _console(request: Request, s: Session, user: User, status_code: int = 
 
 @router.get("")
 async def console(request: Request, s: Session, user: PageUser) -> Response:
-    require_role(user, "merchant")
+    if not user.has_role("merchant"):
+        # A creator starts selling here: opening a shop makes them a merchant too (a self-served role).
+        require_role(user, "creator")
     return await _console(request, s, user)
 
 
@@ -75,6 +81,8 @@ async def save_shop(request: Request, s: Session, user: PageUser, data: Form) ->
         async with attempt(s):
             if not name:
                 raise DomainError("give the shop a name", code="invalid_request", status=422, field="name")
+            if not user.has_role("merchant") and user.has_role("creator"):
+                await identity.add_own_role(s, user, "merchant")
             try:
                 await catalog.update_shop(s, user, name=name, description=description)
             except NoShop:
