@@ -11,6 +11,7 @@ app: everything the browser sees went over HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -185,7 +186,8 @@ async def test_register_buy_pay_ship_confirm_payout(server: Server, tmp_path: Pa
             await card.get_by_label("Carrier").fill("SF Express")
             await card.get_by_label("Tracking number").fill("SF1234567")
             await card.get_by_role("button", name="Ship").click()
-            await expect(merchant).to_have_url(f"{base}/merchant/orders")
+            await expect(merchant).to_have_url(f"{base}/merchant/orders?done=shipped&order={order_id}")
+            await expect(merchant.locator(".notice")).to_contain_text(f"Order #{order_id} shipped")
             await expect(card).to_have_count(0)
             await merchant.goto("/merchant/orders?status=shipped")
             await expect(card).to_contain_text("SF1234567")
@@ -194,8 +196,14 @@ async def test_register_buy_pay_ship_confirm_payout(server: Server, tmp_path: Pa
             await buyer.goto(f"/orders/{order_id}")
             await expect(buyer.locator("[data-tracking]")).to_have_text("SF1234567")
             await expect(buyer.locator('[data-status="shipped"]')).to_be_visible()
+            # Confirming asks first: saying no leaves the order as it was.
+            buyer.once("dialog", lambda dialog: asyncio.ensure_future(dialog.dismiss()))
             await buyer.get_by_role("button", name="Confirm receipt").click()
-            await expect(buyer).to_have_url(f"{base}/orders/{order_id}")
+            await expect(buyer.locator('[data-status="shipped"]')).to_be_visible()
+            buyer.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+            await buyer.get_by_role("button", name="Confirm receipt").click()
+            await expect(buyer.locator(".notice")).to_contain_text("Receipt confirmed")
+            await expect(buyer).to_have_url(f"{base}/orders/{order_id}?done=received&order={order_id}")
             await expect(buyer.locator('[data-status="completed"]')).to_be_visible()
             await expect(buyer.get_by_role("button", name="Confirm receipt")).to_have_count(0)
             await buyer.screenshot(path=str(tmp_path / "order.png"), full_page=True)

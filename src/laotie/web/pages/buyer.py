@@ -160,13 +160,21 @@ async def order_page(request: Request, order_id: PathId, s: Session, user: PageU
             raise
         # An operator reads an order they judge on the review page, which checks and audits it.
         return redirect(f"/operator/orders/{order_id}")
-    if request.headers.get("hx-request") == "true":
+    # The status badge polls with htmx; a boosted form (confirm receipt) lands here for the whole page.
+    if request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true":
         response = render(request, "_order_status.html", user=user, view=view, paying=True)
         if view.order.status != "pending_payment":
             response.headers["HX-Refresh"] = "true"  # the actions on the page change with the state
         return response
     return render(request, "order.html", user=user, view=view, paying=request.query_params.get("paying") == "1",
-                  aftersales=await aftersale_requests.for_order(s, user, order_id))
+                  aftersales=await aftersale_requests.for_order(s, user, order_id),
+                  notice=DONE_NOTICES.get(request.query_params.get("done", "")))
+
+
+DONE = {"cancel": "cancelled", "confirm": "received", "ship": "shipped"}
+DONE_NOTICES = {"cancelled": "Order cancelled 已取消.",
+                "received": "Receipt confirmed 已确认收货: the shop is paid now; you can still review the order.",
+                "shipped": "Shipped 已发货: the buyer has been told and can follow the parcel."}
 
 
 @router.post("/orders/{order_id}/{action}")
@@ -186,5 +194,7 @@ async def order_action(request: Request, order_id: PathId, action: str, s: Sessi
     except DomainError as exc:
         return refusal(request, "order.html", exc, user=user, view=await order_view(s, user, order_id),
                        aftersales=await aftersale_requests.for_order(s, user, order_id))
+    # Back where the action was taken, saying what was done (post-redirect-get).
     back = data.get("back", "")
-    return redirect(back if back.startswith("/merchant") else f"/orders/{order_id}")
+    target = back if back.startswith("/merchant") else f"/orders/{order_id}"
+    return redirect(f"{target}{'&' if '?' in target else '?'}done={DONE[action]}&order={order_id}")

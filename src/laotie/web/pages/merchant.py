@@ -178,5 +178,7 @@ async def orders(request: Request, s: Session, user: PageUser,
                  status: Annotated[str, Query(pattern="^(all|" + "|".join(ORDER_STATUSES) + ")$")] = "paid"
                  ) -> Response:
     shop, items, lines, counts = await queries.shop_orders(s, user, None if status == "all" else status)
+    shipped = request.query_params.get("order", "") if request.query_params.get("done") == "shipped" else ""
+    notice = f"Order #{shipped} shipped 已发货: the buyer has been told." if shipped.isdigit() else None
     return render(request, "merchant/orders.html", user=user, shop=shop, orders=items, lines=lines,
-                  counts=counts, status=status, statuses=ORDER_STATUSES)
+                  counts=counts, status=status, statuses=ORDER_STATUSES, notice=notice)
