@@ -48,6 +48,14 @@ async def create_category(
     return category
 
 
+async def get_category(s: AsyncSession, category_id: int) -> Category:
+    """The category with this id; 404 when there is none."""
+    category = await s.get(Category, category_id)
+    if category is None:
+        raise CategoryNotFound("no such category", field="category_id")
+    return category
+
+
 async def set_commission_rate(s: AsyncSession, actor: User, category_id: int, commission_bps: int) -> Category:
     """Change 扣点 for a category; orders keep the rate they were placed at."""
     ensure_operator(actor)
@@ -269,6 +277,25 @@ def sniff_image(data: bytes) -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
     raise BadImage("images must be JPEG, PNG or WebP", field="file")
+
+
+def store_photos(images: Sequence[bytes], *, media_dir: Path, folder: str, max_bytes: int) -> list[str]:
+    """Photos a buyer sends (reviews, after-sales), checked by their bytes before any is written.
+
+    Returns their paths under the media folder, in the order given."""
+    checked = []
+    for data in images:
+        if len(data) > max_bytes:
+            raise ImageTooLarge(f"images may be at most {max_bytes // 1024} KiB", field="file")
+        checked.append((data, sniff_image(data)))
+    stored = []
+    for data, ext in checked:
+        rel = f"{folder}/{secrets.token_hex(8)}.{ext}"
+        target = media_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        stored.append(rel)
+    return stored
 
 
 async def add_product_image(

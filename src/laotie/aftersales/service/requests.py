@@ -20,7 +20,9 @@ the platform as the shop's policy says.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -304,6 +306,24 @@ async def for_order(s: AsyncSession, user: User, order_id: int) -> list[Aftersal
     if order.buyer_id != user.id:
         await ensure_seller(s, user, order)
     return list(await repository.of_order(s, order_id))
+
+
+MAX_PHOTOS = 6
+
+
+async def add_request_photos(s: AsyncSession, buyer: User, aftersale_id: int, images: Sequence[bytes], *,
+                             media_dir: Path, max_bytes: int) -> Aftersale:
+    """Photos of what is wrong, on the buyer's own request: for the shop and, in a dispute, the operator."""
+    a = await get_aftersale(s, aftersale_id)
+    if a.buyer_id != buyer.id:
+        raise NotYourAftersale("that is not your request")
+    have = list(a.evidence or [])
+    if len(have) + len(images) > MAX_PHOTOS:
+        raise AftersaleInvalid(f"at most {MAX_PHOTOS} photos per request", field="images")
+    a.evidence = have + catalog.store_photos(images, media_dir=media_dir, folder=f"aftersales/{a.id}",
+                                             max_bytes=max_bytes)
+    await s.flush()
+    return a
 
 
 async def arbitration_of_order(s: AsyncSession, order_id: int) -> list[str]:

@@ -9,7 +9,6 @@ fraud side calls; hidden reviews are shown nowhere and counted nowhere.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.catalog import service as catalog
-from laotie.catalog.errors import ImageTooLarge
 from laotie.feedback import repository
 from laotie.feedback.errors import (
     FeedbackInvalid,
@@ -134,17 +132,7 @@ async def add_review_images(s: AsyncSession, buyer: User, review_id: int, images
     have = list(review.images or [])
     if len(have) + len(images) > MAX_IMAGES:
         raise TooManyImages(f"at most {MAX_IMAGES} photos per review")
-    checked = []
-    for data in images:
-        if len(data) > max_bytes:
-            raise ImageTooLarge(f"images may be at most {max_bytes // 1024} KiB", field="file")
-        checked.append((data, catalog.sniff_image(data)))
-    for data, ext in checked:
-        rel = f"reviews/{review.id}/{secrets.token_hex(8)}.{ext}"
-        target = media_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        have.append(rel)
+    have += catalog.store_photos(images, media_dir=media_dir, folder=f"reviews/{review.id}", max_bytes=max_bytes)
     review.images = have
     await s.flush()
     return review

@@ -4,6 +4,7 @@ and the operator's queue of disputes and counterfeit claims."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.datastructures import UploadFile
 
 from laotie.aftersales import repository
 from laotie.aftersales.errors import AftersaleInvalid
@@ -53,12 +54,19 @@ async def new_request(request: Request, order_id: PathId, s: Session, user: Page
 
 @router.post("/aftersales/new/{order_id}")
 async def create_request(request: Request, order_id: PathId, s: Session, user: PageUser, data: Form) -> Response:
+    settings = get_db(request).settings
+    # The same upload path as a review's photos: files named "images", checked by their bytes.
+    uploads = [f for f in (await request.form()).getlist("images") if isinstance(f, UploadFile) and f.filename]
     try:
         async with attempt(s):
-            await requests.request_aftersale(
-                s, get_db(request).settings, user, order_id, kind=text(data, "kind", 20),
+            a = await requests.request_aftersale(
+                s, settings, user, order_id, kind=text(data, "kind", 20),
                 reason=text(data, "reason", 20), amount=_yuan_or_none(data, "amount"),
                 description=text(data, "description", 500))
+            if uploads:
+                images = [await f.read(settings.max_image_bytes + 1) for f in uploads]
+                await requests.add_request_photos(s, user, a.id, images, media_dir=settings.media_dir,
+                                                  max_bytes=settings.max_image_bytes)
     except DomainError as exc:
         return await _new_form(request, s, user, order_id, status_code=exc.status, error=exc.message,
                                error_code=exc.code, form=data)
