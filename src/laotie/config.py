@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     alliance_settle_days: int = Field(7, ge=0)
     alliance_share_link_hours: int = Field(24, ge=1)
     alliance_rate_cut_days: int = Field(30, ge=0)
+    # Payouts of settled commission: the smallest withdrawal. Samples (寄样): how long a creator
+    # has to promote a shipped sample, and how many lapsed samples in 90 days close the door.
+    alliance_payout_min: int = Field(1_000, ge=1)
+    alliance_sample_promote_days: int = Field(15, ge=1)
+    alliance_sample_lapse_limit: int = Field(2, ge=1)
     coin_value_fen: int = Field(10, ge=1, le=10_000)
     gift_creator_share_bps: int = Field(5000, ge=0, le=10_000)
 

@@ -55,3 +55,8 @@ def commission_pending(user_id: int) -> tuple[str, str]:
 def commission_available(user_id: int) -> tuple[str, str]:
     """Settled alliance commission, free to withdraw; below zero after a clawback it is owed back."""
     return (f"user:{user_id}:commission_available", LIABILITY)
+
+
+def payout_in_flight(user_id: int) -> tuple[str, str]:
+    """Commission a user withdrew that the gateway has not yet confirmed paid (提现中)."""
+    return (f"user:{user_id}:payout_in_flight", LIABILITY)

@@ -39,6 +39,16 @@ async def balances(s: AsyncSession, codes: Sequence[str]) -> dict[str, int]:
     return {code: bal + moves.get(id_, 0) for code, id_, bal in rows.all()}
 
 
+async def lock_balances(s: AsyncSession, accounts: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """Balances of the accounts (this transaction's own moves included), their rows locked in account-id order."""
+    ids = await ensure_accounts(s, accounts)
+    rows = await s.execute(select(LedgerAccount.code, LedgerAccount.id, LedgerAccount.balance)
+                           .where(LedgerAccount.id.in_(list(ids.values())))
+                           .order_by(LedgerAccount.id).with_for_update())
+    moves = balance_moves.pending(s)
+    return {code: int(bal) + moves.get(id_, 0) for code, id_, bal in rows.all()}
+
+
 async def entry_exists(s: AsyncSession, kind: str, ref: str) -> bool:
     row = await s.execute(select(JournalEntry.id).where(JournalEntry.kind == kind, JournalEntry.ref == ref))
     return row.first() is not None

@@ -110,6 +110,16 @@ async def commission_balances(s: AsyncSession, user_id: int) -> ShopBalances:
     return ShopBalances(pending=-got.get(pending, 0), available=-got.get(available, 0))
 
 
+async def lock_balances(s: AsyncSession, accounts: list[tuple[str, str]]) -> dict[str, int]:
+    """Lock accounts before a conditional movement (a withdrawal): balances as of now, held until commit.
+
+    The rows are locked at once in account-id order, like the commit's sweep (`balance_moves`).
+    The caller then posts only to these accounts, so the sweep takes no further ledger lock and
+    the transaction still waits for ledger rows at one point only. SQLite has one writer anyway.
+    """
+    return await repository.lock_balances(s, accounts)
+
+
 @dataclass
 class ShopBalances:
     pending: int

@@ -5,7 +5,9 @@ from laotie.models.alliance_floor import AllianceFloor
 from laotie.models.alliance_leader_offer import AllianceLeaderOffer
 from laotie.models.alliance_listing import AllianceListing
 from laotie.models.alliance_mcn_contract import AllianceMcnContract
+from laotie.models.alliance_payout import AlliancePayout
 from laotie.models.alliance_promotion import AlliancePromotion
+from laotie.models.alliance_sample import AllianceSample
 from laotie.models.api_token import ApiToken
 from laotie.models.appeal import Appeal
 from laotie.models.audit_entry import AuditEntry
@@ -79,7 +81,9 @@ __all__ = [
     "AllianceLeaderOffer",
     "AllianceListing",
     "AllianceMcnContract",
+    "AlliancePayout",
     "AlliancePromotion",
+    "AllianceSample",
     "ApiToken",
     "Appeal",
     "AuditEntry",

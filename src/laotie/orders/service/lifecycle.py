@@ -83,14 +83,19 @@ async def _restock(s: AsyncSession, order: Order, reason: str) -> None:
                                               "restocked": {str(k): v for k, v in quantities.items()}})
 
 
-async def ship_order(s: AsyncSession, merchant: User, order_id: int, *, carrier: str, tracking_no: str) -> Order:
-    order = await get_order(s, order_id)
-    await ensure_seller(s, merchant, order)
+def check_shipment(carrier: str, tracking_no: str) -> None:
+    """A parcel's carrier and tracking number as every shipment needs them (orders, samples)."""
     if not carrier.strip():
         raise WrongOrderState("name the carrier", field="carrier", code="invalid_shipment", status=422)
     if not TRACKING.match(tracking_no):
         raise WrongOrderState("tracking numbers are 4–60 letters, digits or '-'", field="tracking_no",
                               code="invalid_shipment", status=422)
+
+
+async def ship_order(s: AsyncSession, merchant: User, order_id: int, *, carrier: str, tracking_no: str) -> Order:
+    order = await get_order(s, order_id)
+    await ensure_seller(s, merchant, order)
+    check_shipment(carrier, tracking_no)
     if not await _transition(s, order, ("paid",), "shipped", carrier=carrier, tracking_no=tracking_no,
                              shipped_at=utcnow()):
         raise WrongOrderState(f"an order that is {order.status} cannot be shipped")
