@@ -30,6 +30,7 @@ log = logging.getLogger("laotie")
 # Modules that register event handlers, jobs, payment purposes and publish guards when imported.
 DOMAIN_MODULES = (
     "laotie.alliance.handlers",
+    "laotie.alliance.links.tasks",
     "laotie.alliance.payouts.handlers",
     "laotie.alliance.samples.handlers",
     "laotie.alliance.samples.tasks",
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.aftersales.endpoints import router as aftersales_router
     from laotie.alliance.endpoints import router as alliance_router
     from laotie.alliance.leaders.endpoints import router as leader_router
+    from laotie.alliance.links.endpoints import router as link_router
     from laotie.alliance.mcn.endpoints import router as mcn_router
     from laotie.alliance.payouts.endpoints import router as payout_router
     from laotie.alliance.samples.endpoints import router as sample_router
@@ -146,7 +148,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
                    live_analytics_router, media_hooks_router, chat_router, gift_router, social_router, video_router,
                    deposit_router, governance_router, aftersales_router, feedback_router, score_router,
                    traffic_router, fraud_router, alliance_router, leader_router, mcn_router,
-                   payout_router, sample_router, api_docs_router):
+                   payout_router, sample_router, link_router, api_docs_router):
         app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)

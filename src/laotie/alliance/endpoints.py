@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, Request
 
 from laotie.alliance import repository
 from laotie.alliance.core.commission import SharePlan, commission_of, split_commission
+from laotie.alliance.links import service as links
+from laotie.alliance.links.endpoints import external_out
 from laotie.alliance.schemas import (
     CommissionLineOut,
     DecisionIn,
@@ -125,13 +127,19 @@ async def showcase(creator_id: PathId, s: Session) -> list[ListingOut]:
 
 @router.get("/earnings")
 async def earnings(user: CurrentUser, s: Session) -> EarningsOut:
-    """The creator's commissions: estimated, standing, settled, reversed, and the balances."""
+    """The creator's commissions: estimated, standing, settled, reversed, and the balances.
+
+    `external`: commission external channels reported for the creator's tracking links, apart:
+    the channel pays it, so it is in neither balance, reported or confirmed.
+    """
     totals = await repository.earnings_totals(s, user.id)
     balances = await ledger.commission_balances(s, user.id)
     lines = await repository.commission_lines_of(s, user.id)
+    external = await links.external_earnings(s, user.id)
     return EarningsOut(estimated=totals["estimated"], standing=totals["standing"], settled=totals["settled"],
                        reversed=totals["estimated"] - totals["standing"], pending_balance=balances.pending,
-                       available_balance=balances.available, lines=[line_out(c) for c in lines])
+                       available_balance=balances.available, lines=[line_out(c) for c in lines],
+                       external=external_out(external))
 
 
 @router.put("/floors/{category_id}", status_code=204)

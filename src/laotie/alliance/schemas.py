@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from laotie.alliance.links.schemas import ExternalEarningsOut
 from laotie.kit.types import RefId
 
 Bps = Annotated[int, Field(ge=0, le=10_000, description="basis points: 100 = 1%")]
@@ -99,6 +100,8 @@ class EarningsOut(BaseModel):
     pending_balance: int
     available_balance: int
     lines: list[CommissionLineOut]
+    external: ExternalEarningsOut = Field(description="reported by external channels, which pay it: not in the "
+                                                      "balances above nor in laotie's ledger")
 
 
 LibrarySortIn = Literal["earnings", "rate", "sales", "price_low", "newest"]

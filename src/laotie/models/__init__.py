@@ -1,11 +1,15 @@
 """All tables, re-exported: the one Alembic target."""
 
 from laotie.models.aftersale import Aftersale
+from laotie.models.alliance_channel import AllianceChannel
+from laotie.models.alliance_external_conversion import AllianceExternalConversion
 from laotie.models.alliance_floor import AllianceFloor
 from laotie.models.alliance_leader_offer import AllianceLeaderOffer
+from laotie.models.alliance_link_click import AllianceLinkClick
 from laotie.models.alliance_listing import AllianceListing
 from laotie.models.alliance_mcn_contract import AllianceMcnContract
 from laotie.models.alliance_payout import AlliancePayout
+from laotie.models.alliance_postback_nonce import AlliancePostbackNonce
 from laotie.models.alliance_promotion import AlliancePromotion
 from laotie.models.alliance_sample import AllianceSample
 from laotie.models.api_token import ApiToken
@@ -77,11 +81,15 @@ __all__ = [
     "ORDER_STATUSES",
     "ROLES",
     "Aftersale",
+    "AllianceChannel",
+    "AllianceExternalConversion",
     "AllianceFloor",
     "AllianceLeaderOffer",
+    "AllianceLinkClick",
     "AllianceListing",
     "AllianceMcnContract",
     "AlliancePayout",
+    "AlliancePostbackNonce",
     "AlliancePromotion",
     "AllianceSample",
     "ApiToken",

@@ -26,6 +26,7 @@ from laotie.alliance.errors import (
     ProductNotListable,
     RateOutOfRange,
 )
+from laotie.alliance.links import service as links
 from laotie.catalog import service as catalog
 from laotie.config import Settings
 from laotie.identity.auth import require_role
@@ -86,8 +87,12 @@ async def admitted(s: AsyncSession, shop: Shop) -> bool:
 async def list_product(s: AsyncSession, settings: Settings, merchant: User, product_id: int,
                        terms: ListingTerms) -> AllianceListing:
     product = await catalog.owned_product(s, merchant, product_id)
-    if product.status != "published" or product.external_channel:
-        raise ProductNotListable("only a published product sold here can be listed", field="product_id")
+    if product.status != "published":
+        raise ProductNotListable("only a published product can be listed", field="product_id")
+    if product.external_channel and not await links.channel_registered(s, product.external_channel):
+        # Sold elsewhere: listed only when its channel reports sales to us (tracked link-outs).
+        raise ProductNotListable(f"{product.external_channel} is not a channel registered with laotie",
+                                 field="product_id")
     shop = await catalog.get_shop(s, product.shop_id)
     if not await admitted(s, shop):
         raise NotAdmitted("your shop's score band or a severe violation keeps it out of the alliance for now")

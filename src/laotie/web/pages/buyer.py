@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from laotie.aftersales.service import requests as aftersale_requests
+from laotie.alliance.links import service as links
 from laotie.catalog import service as catalog
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import MAX_ID, PathId
-from laotie.models import ORDER_STATUSES
+from laotie.models import ORDER_STATUSES, utcnow
 from laotie.orders.errors import NotYourOrder
 from laotie.orders.service import cart, lifecycle, payment, queries
 from laotie.orders.service.checkout import PHONE_PATTERN, Address, LineRequest, checkout, device_fingerprint
@@ -98,7 +99,8 @@ async def checkout_page(request: Request, s: Session, user: PageUser,
 async def place_order(request: Request, s: Session, user: PageUser, data: Form) -> Response:
     settings = get_db(request).settings
     sku, qty = number(data, "sku", lo=1, hi=MAX_ID), number(data, "qty", lo=1, hi=999) or 1
-    # Where the buyer came from (live room, video, profile shop); anything else is "direct".
+    # Where the buyer came from (live room, video, profile shop); anything else is "direct". A share
+    # link's source is not among these: it comes from the signed share cookie below.
     src = data.get("src", "direct")
     source = src if re.fullmatch(SOURCE_PATTERN, src) else "direct"
     address = Address(text(data, "recipient", 60), text(data, "phone", 30), text(data, "address", 300))
@@ -107,6 +109,12 @@ async def place_order(request: Request, s: Session, user: PageUser, data: Form) 
     ctx = await _checkout_context(s, user, sku, qty)
     ctx["address"] = address.__dict__
     ctx["src"] = source
+    if source == "direct" and sku is not None and request.cookies.get(links.SHARE_COOKIE):
+        # A share link opened lately: only the signed cookie can name it, never the form.
+        found = await catalog.sku_with_product(s, sku)
+        if found is not None:
+            source = links.share_source(settings, request.cookies.get(links.SHARE_COOKIE), found[1].id,
+                                        utcnow()) or source
     if not address.recipient or not address.address or not PHONE.match(address.phone):
         return render(request, "checkout.html", status_code=422, user=user,
                       error="Please give a recipient, a phone number and an address.", **ctx)
