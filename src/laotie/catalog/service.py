@@ -56,6 +56,14 @@ async def get_category(s: AsyncSession, category_id: int) -> Category:
     return category
 
 
+async def get_category(s: AsyncSession, category_id: int) -> Category:
+    """The category with this id; 404 when there is none."""
+    category = await s.get(Category, category_id)
+    if category is None:
+        raise CategoryNotFound("no such category", field="category_id")
+    return category
+
+
 async def set_commission_rate(s: AsyncSession, actor: User, category_id: int, commission_bps: int) -> Category:
     """Change 扣点 for a category; orders keep the rate they were placed at."""
     ensure_operator(actor)

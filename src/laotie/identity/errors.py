@@ -1,6 +1,6 @@
 """Identity error codes."""
 
-from laotie.kit.errors import Conflict, DomainError, Forbidden, Unauthorized
+from laotie.kit.errors import Conflict, DomainError, Forbidden, NotFound, Unauthorized
 
 
 class UsernameTaken(Conflict):
@@ -22,3 +22,7 @@ class RoleRequired(Forbidden):
 class RoleNotSelfServe(DomainError):
     code = "role_not_self_serve"
     status = 403
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"

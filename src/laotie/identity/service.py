@@ -21,6 +21,7 @@ from laotie.identity.errors import (
     RoleNotSelfServe,
     RoleRequired,
     UsernameTaken,
+    UserNotFound,
 )
 from laotie.identity.repository import token_digest
 from laotie.kit.errors import NotFound
@@ -143,15 +144,21 @@ async def user_for_web_session(s: AsyncSession, raw: str) -> User | None:
     return await repository.user_by_session_hash(s, token_digest(raw), utcnow())
 
 
+async def get_user(s: AsyncSession, user_id: int) -> User:
+    """The account with this id, for services that act on one named in a request; 404 when there is none."""
+    user = await s.get(User, user_id)
+    if user is None:
+        raise UserNotFound("no such user", field="user_id")
+    return user
+
+
 async def grant_role(s: AsyncSession, actor: User, user_id: int, role: str) -> User:
     """Operators grant any role; used for provider and operator accounts."""
     if not actor.has_role("operator"):
         raise RoleRequired("only operators grant roles")
     if role not in ROLES:
         raise NotFound(f"no role {role!r}", field="role")
-    user = await s.get(User, user_id)
-    if user is None:
-        raise NotFound("no such user")
+    user = await get_user(s, user_id)
     user.roles = _normalise_roles(user.role_set | {role})
     await record_event(s, "user.role_granted", {"user_id": user.id, "role": role, "by": actor.id})
     return user

@@ -207,3 +207,7 @@ class OwnRoomGift(Forbidden):
 
 class CoinPurchaseNotFound(NotFound):
     code = "coin_purchase_not_found"
+
+
+class ReservationNotFound(NotFound):
+    code = "reservation_not_found"

@@ -11,6 +11,10 @@ class PaymentNotFound(NotFound):
     code = "payment_not_found"
 
 
+class NotInCart(NotFound):
+    code = "not_in_cart"
+
+
 class NotYourOrder(Forbidden):
     code = "not_your_order"
 

@@ -34,6 +34,7 @@ from laotie.alliance.leaders.errors import (
 )
 from laotie.alliance.service import promotions
 from laotie.catalog import service as catalog
+from laotie.identity import service as identity
 from laotie.identity.auth import require_role
 from laotie.kit.events import record_event
 from laotie.models import AllianceLeaderOffer, AllianceListing, AlliancePromotion, User, utcnow
@@ -140,6 +141,7 @@ async def take_through_leader(s: AsyncSession, creator: User, leader_id: int, li
 
 async def sub_library(s: AsyncSession, leader_id: int, limit: int = 20, offset: int = 0
                       ) -> list[repository.OfferRow]:
+    await identity.get_user(s, leader_id)
     return await repository.sub_library(s, leader_id, limit, offset)
 
 

@@ -38,6 +38,7 @@ from laotie.alliance.mcn.errors import (
     ShareOutOfRange,
     TermInvalid,
 )
+from laotie.identity import service as identity
 from laotie.identity.auth import require_role
 from laotie.kit.events import record_event
 from laotie.models import AllianceMcnContract, CommissionLine, User, utcnow
@@ -201,4 +202,5 @@ async def creators_sales(s: AsyncSession, mcn: User) -> list[dict[str, int]]:
 async def creator_lines(s: AsyncSession, mcn: User, creator_id: int, limit: int = 50, offset: int = 0
                         ) -> list[CommissionLine]:
     require_role(mcn, "provider")
+    await identity.get_user(s, creator_id)
     return await repository.lines_of_creator(s, mcn.id, creator_id, limit, offset)

@@ -20,6 +20,7 @@ from laotie.alliance.errors import (
 )
 from laotie.alliance.service.listings import owned_listing
 from laotie.catalog import service as catalog
+from laotie.identity import service as identity
 from laotie.identity.auth import require_role
 from laotie.kit.errors import InvalidState
 from laotie.kit.events import record_event
@@ -101,6 +102,7 @@ async def remove(s: AsyncSession, creator: User, listing_id: int) -> AlliancePro
 
 async def showcase(s: AsyncSession, creator_id: int) -> list[tuple[AlliancePromotion, AllianceListing, Product]]:
     """The creator's showcase (橱窗): approved promotions of products in the library now."""
+    await identity.get_user(s, creator_id)
     rows = await repository.promotions_of(s, creator_id, ("approved",))
     return [r for r in rows if r[0].in_showcase and r[1].status == "active" and r[2].status == "published"]
 

@@ -12,6 +12,7 @@ from laotie.identity.auth import CurrentUser, api_user
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.live.endpoints import session_out
+from laotie.live.errors import ReservationNotFound
 from laotie.live.sale.schemas import (
     CartIn,
     CartOrderIn,
@@ -114,8 +115,9 @@ async def buy_flash(flash_id: PathId, body: FlashBuyIn, request: Request, respon
 async def reservation(reservation_id: Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")],
                       request: Request, user: CurrentUser, s: Session) -> ReservationOut:
     gate = get_db(request).services.get("flash_gate")
-    if gate is None:
-        return ReservationOut(status="failed", code="no_reservations_in_database_mode")
+    if gate is None:  # database mode takes no reservations, so this one cannot exist
+        raise ReservationNotFound("no such reservation (flash sales run in database mode here)",
+                                  field="reservation_id")
     status, payment_id, code = await gate.status(s, user, reservation_id)
     if payment_id is None:
         return ReservationOut(status=status, code=code)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.catalog import service as catalog
 from laotie.catalog.errors import NoShop
+from laotie.identity import service as identity
 from laotie.identity.auth import require_role
 from laotie.kit.events import record_event
 from laotie.live import repository
@@ -60,6 +61,7 @@ async def rotate_stream_key(s: AsyncSession, user: User) -> str:
 
 async def suspend_live(s: AsyncSession, operator: User, user_id: int, until: datetime) -> None:
     require_role(operator, "operator")
+    await identity.get_user(s, user_id)
     key = await repository.stream_key_of(s, user_id)
     if key is None:
         s.add(StreamKey(user_id=user_id, key_hash=key_digest(secrets.token_urlsafe(24)), suspended_until=until))

@@ -11,7 +11,7 @@ from laotie.config import Settings
 from laotie.kit.db import dialect_insert
 from laotie.models import CartItem, Product, Shop, Sku, User, utcnow
 from laotie.orders import repository
-from laotie.orders.errors import EmptyCart, NotForSale
+from laotie.orders.errors import EmptyCart, NotForSale, NotInCart
 from laotie.orders.service.checkout import Address, CheckoutResult, LineRequest, checkout
 
 MAX_CART_QTY = 999
@@ -44,11 +44,14 @@ async def add_to_cart(s: AsyncSession, user: User, sku_id: int, quantity: int) -
 
 
 async def set_cart_quantity(s: AsyncSession, user: User, sku_id: int, quantity: int) -> None:
+    """Change a line's quantity; 0 removes it (removing twice is fine, changing a missing line is not)."""
     if quantity <= 0:
         await s.execute(delete(CartItem).where(CartItem.user_id == user.id, CartItem.sku_id == sku_id))
-    else:
-        await s.execute(update(CartItem).where(CartItem.user_id == user.id, CartItem.sku_id == sku_id)
-                        .values(quantity=quantity))
+        return
+    result = await s.execute(update(CartItem).where(CartItem.user_id == user.id, CartItem.sku_id == sku_id)
+                             .values(quantity=quantity))
+    if getattr(result, "rowcount", 0) == 0:
+        raise NotInCart("that item is not in your cart", field="sku_id")
 
 
 async def cart(s: AsyncSession, user: User) -> list[CartLine]:

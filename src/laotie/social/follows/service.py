@@ -89,6 +89,8 @@ async def unfollow(s: AsyncSession, follower: User, followee_id: int) -> bool:
     gone = await s.execute(delete(Follow).where(Follow.follower_id == follower.id, Follow.followee_id == followee_id)
                            .returning(Follow.follower_id))
     if gone.first() is None:
+        if await s.get(User, followee_id) is None:  # unfollowing twice is fine; a made-up account is not
+            raise UserNotFound("no such account", field="user_id")
         return False
     await _bump(s, follower.id, followee_id, -1)
     await record_event(s, "user.unfollowed", {"follower_id": follower.id, "followee_id": followee_id})
@@ -135,6 +137,7 @@ async def fans(s: AsyncSession, user_id: int, *, before: datetime | None = None,
 
 
 async def following(s: AsyncSession, user_id: int, *, limit: int = 200) -> list[Person]:
+    await _active_user(s, user_id)
     q = (select(User.id, User.display_name, Follow.created_at).join(User, User.id == Follow.followee_id)
          .where(Follow.follower_id == user_id).order_by(Follow.created_at.desc()).limit(limit))
     return [Person(int(i), str(n), t) for i, n, t in (await s.execute(q)).all()]

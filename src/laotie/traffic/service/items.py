@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.kit.db import dialect_insert
-from laotie.kit.errors import DomainError, Forbidden
+from laotie.kit.errors import DomainError, Forbidden, NotFound
 from laotie.kit.events import record_event
 from laotie.models import LiveSession, OfficialTag, User, Video, utcnow
 from laotie.traffic.ranking.pages import ItemKey
@@ -47,15 +47,21 @@ async def cards(s: AsyncSession, keys: Sequence[ItemKey]) -> dict[ItemKey, Card]
 TAG_KINDS = ("video", "host")
 
 
+async def _ensure_taggable(s: AsyncSession, item_kind: str, item_id: int) -> None:
+    if item_kind not in TAG_KINDS:
+        raise DomainError("tag a video or a host", code="invalid_request", status=422, field="item_kind")
+    if await s.get(Video if item_kind == "video" else User, item_id) is None:
+        raise NotFound(f"no such {item_kind}", code="item_not_found", field="item_id")
+
+
 async def tag_official(s: AsyncSession, operator: User, item_kind: str, item_id: int, label: str) -> None:
     """Mark a video, or every room and video of a host, as official (subsidised or brand)."""
     if not operator.has_role("operator"):
         raise Forbidden("only operators tag items as official")
-    if item_kind not in TAG_KINDS:
-        raise DomainError("tag a video or a host", code="invalid_request", status=422, field="item_kind")
     if not label.strip():
         raise DomainError("give the tag's label, e.g. 官方补贴 or 品牌", code="invalid_request", status=422,
                           field="label")
+    await _ensure_taggable(s, item_kind, item_id)
     await s.execute(dialect_insert(s, OfficialTag).values(item_kind=item_kind, item_id=item_id,
                                                           label=label.strip()[:40], tagged_by=operator.id,
                                                           tagged_at=utcnow())
@@ -67,5 +73,6 @@ async def tag_official(s: AsyncSession, operator: User, item_kind: str, item_id:
 async def untag_official(s: AsyncSession, operator: User, item_kind: str, item_id: int) -> None:
     if not operator.has_role("operator"):
         raise Forbidden("only operators tag items as official")
+    await _ensure_taggable(s, item_kind, item_id)
     await s.execute(delete(OfficialTag).where(OfficialTag.item_kind == item_kind, OfficialTag.item_id == item_id))
     await record_event(s, "official.untagged", {"item_kind": item_kind, "item_id": item_id, "by": operator.id})

@@ -58,6 +58,7 @@ async def set_category_deposit(s: AsyncSession, operator: User, category_id: int
     if not 0 <= amount <= MAX_TOPUP:
         raise DomainError("the requirement is between ¥0 and ¥10,000,000", code="invalid_request", status=422,
                           field="amount")
+    await catalog.get_category(s, category_id)
     row = await s.get(CategoryDeposit, category_id)
     if row is None:
         s.add(CategoryDeposit(category_id=category_id, amount=amount))

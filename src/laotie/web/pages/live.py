@@ -17,6 +17,7 @@ from laotie.ledger import service as ledger
 from laotie.live import repository
 from laotie.live.analytics import service as analytics
 from laotie.live.endpoints import rtmp_url
+from laotie.live.errors import ReservationNotFound
 from laotie.live.gifts import service as gifts
 from laotie.live.pk import service as pk
 from laotie.live.sale.service import cart, coupons, flash, lucky_bags
@@ -279,7 +280,9 @@ async def reservation_page(request: Request, s: Session, user: PageUser,
                            ) -> Response:
     """Redis mode: the order is being written; this page waits for it, then goes to payment."""
     gate = get_db(request).services.get("flash_gate")
-    status, payment_id, code = await gate.status(s, user, reservation_id) if gate else ("failed", None, "none")
+    if gate is None:  # database mode takes no reservations, so this one cannot exist
+        raise ReservationNotFound("no such reservation", field="reservation_id")
+    status, payment_id, code = await gate.status(s, user, reservation_id)
     if payment_id is not None:
         return redirect(gateway_for(get_db(request).settings).pay_url(payment_id))
     return render(request, "live/reservation.html", user=user, status=status, code=code)

@@ -36,7 +36,7 @@ from laotie.live.errors import (
     SessionNotLive,
 )
 from laotie.live.service.presence import ensure_present
-from laotie.live.service.sessions import hosted_session
+from laotie.live.service.sessions import get_session, hosted_session
 from laotie.models import CouponClaim, LiveCoupon, LiveSession, Shop, User, utcnow
 from laotie.orders.service import queries
 from laotie.orders.service.checkout import Address, CheckoutResult, Discount, LineRequest, checkout
@@ -210,6 +210,7 @@ async def give_back_for_order(s: AsyncSession, order_id: int) -> int:
 
 
 async def session_coupons(s: AsyncSession, session_id: int) -> Sequence[LiveCoupon]:
+    await get_session(s, session_id)
     stmt = select(LiveCoupon).where(LiveCoupon.session_id == session_id).order_by(LiveCoupon.id)
     return (await s.execute(stmt)).scalars().all()
 
