@@ -29,6 +29,7 @@ log = logging.getLogger("laotie")
 
 # Modules that register event handlers, jobs, payment purposes and publish guards when imported.
 DOMAIN_MODULES = (
+    "laotie.alliance.governance.handlers",
     "laotie.alliance.handlers",
     "laotie.alliance.links.tasks",
     "laotie.alliance.payouts.handlers",

@@ -23,6 +23,8 @@ from laotie.models import (
     Video,
 )
 
+# Lines a creator sees among their earnings: forfeited ones (a confirmed fake-order ring) show as reversed.
+EARNING = ("estimated", "settled", "forfeited")
 LibrarySort = Literal["earnings", "rate", "sales", "price_low", "newest"]
 
 
@@ -166,13 +168,13 @@ async def earnings_totals(s: AsyncSession, user_id: int) -> dict[str, int]:
     row = (await s.execute(
         select(func.coalesce(func.sum(c.est_creator), 0), func.coalesce(func.sum(c.cur_creator), 0),
                func.coalesce(func.sum(func.coalesce(c.set_creator, 0)), 0), func.count())
-        .where(c.promoter_id == user_id, c.status.in_(("estimated", "settled")))
+        .where(c.promoter_id == user_id, c.status.in_(EARNING))
     )).one()
     return {"estimated": int(row[0]), "standing": int(row[1]), "settled": int(row[2]), "lines": int(row[3])}
 
 
 async def commission_lines_of(s: AsyncSession, user_id: int, limit: int = 50) -> list[CommissionLine]:
     q = (select(CommissionLine).where(CommissionLine.promoter_id == user_id,
-                                      CommissionLine.status.in_(("estimated", "settled")))
+                                      CommissionLine.status.in_(EARNING))
          .order_by(CommissionLine.id.desc()).limit(limit))
     return list((await s.execute(q)).scalars().all())

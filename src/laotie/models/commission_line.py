@@ -15,8 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from laotie.models.base import Base, BigId, CreatedMixin, IdMixin, UTCDateTime
 
 # placed: attributed at checkout, not paid; estimated: paid; settled: paid out to balances;
-# void: the order was never paid.
-COMMISSION_STATUSES = ("placed", "estimated", "settled", "void")
+# void: the order was never paid; forfeited: the order was in a confirmed fake-order ring, and
+# everything that stood of the commission went back to the merchant.
+COMMISSION_STATUSES = ("placed", "estimated", "settled", "void", "forfeited")
 ATTRIBUTION_SOURCES = ("live", "video", "showcase", "share", "external")
 
 

@@ -34,7 +34,6 @@ def install_pages(app: FastAPI) -> None:
         live_watch,
         merchant,
         operator,
-        payouts,
         scores,
         social,
         storefront,
@@ -46,7 +45,7 @@ def install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (account, aftersales, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos,
                    feedback, scores, traffic,
-                   governance, fraud, links, payouts):
+                   governance, fraud, links):
         app.include_router(module.router)
 
     api_handlers = {kind: cast(Callable[[Request, Exception], Awaitable[Response]], app.exception_handlers[kind])

@@ -37,6 +37,22 @@ class EvidenceOut(BaseModel):
     explanation: str
 
 
+class PromoterCommissionOut(BaseModel):
+    user_id: int
+    name: str
+    lines: int
+    commission: int
+
+
+class RingCommissionsOut(BaseModel):
+    """Alliance commission on the ring's orders: at payment, what stands now, and the promoters."""
+
+    total: int
+    standing: int
+    lines: int
+    promoters: list[PromoterCommissionOut]
+
+
 class RingOut(BaseModel):
     id: int
     status: str
@@ -54,6 +70,7 @@ class RingOut(BaseModel):
     decided_by_name: str | None
     decided_at: datetime | None
     reason: str | None
+    commissions: RingCommissionsOut | None = None
 
 
 class DetectOut(BaseModel):
@@ -69,7 +86,11 @@ def ring_out(view: RingView, *, with_orders: bool = False) -> RingOut:
         shop_ids=[int(x) for x in r.shop_ids], shop_names=view.shop_names, creator_ids=[int(c) for c in r.creator_ids],
         order_count=len(r.order_ids), order_ids=[int(o) for o in r.order_ids] if with_orders else None,
         evidence=[EvidenceOut(**e) for e in r.evidence], created_at=r.created_at, decided_by=r.decided_by,
-        decided_by_name=view.decided_by_name, decided_at=r.decided_at, reason=view.reason)
+        decided_by_name=view.decided_by_name, decided_at=r.decided_at, reason=view.reason,
+        commissions=None if view.commissions is None else RingCommissionsOut(
+            total=view.commissions.total, standing=view.commissions.standing, lines=view.commissions.lines,
+            promoters=[PromoterCommissionOut(user_id=p.user_id, name=p.name, lines=p.lines, commission=p.commission)
+                       for p in view.commissions.promoters]))
 
 
 @router.post("/fraud/detect")

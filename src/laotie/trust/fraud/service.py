@@ -21,7 +21,7 @@ import asyncio
 import hashlib
 import math
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -441,13 +441,47 @@ async def dismiss_ring(s: AsyncSession, operator: User, ring_id: int, reason: st
 
 
 @dataclass(frozen=True, slots=True)
+class PromoterCommission:
+    """One promoter's commission on a ring's orders, as it was when the orders were paid."""
+
+    user_id: int
+    name: str
+    lines: int
+    commission: int
+
+
+@dataclass(frozen=True, slots=True)
+class RingCommissions:
+    """Commission on a ring's orders (alliance lines): at payment, what still stands, and who promoted them."""
+
+    total: int  # every party's share and the platform's fee, as estimated at payment
+    standing: int  # what stands now: nothing once the ring's commissions were forfeited
+    lines: int
+    promoters: tuple[PromoterCommission, ...]
+
+
+# Who reads commissions on orders: the alliance registers its reader at start-up, so fraud
+# shows commission evidence without importing the alliance (which imports trust).
+CommissionReader = Callable[[AsyncSession, dict[int, list[int]]], Awaitable[dict[int, RingCommissions]]]
+_commission_readers: list[CommissionReader] = []
+
+
+def register_commission_reader(reader: CommissionReader) -> None:
+    """`reader(s, {ring_id: order_ids})` → {ring_id: RingCommissions} for rings with commission lines."""
+    if reader not in _commission_readers:
+        _commission_readers.append(reader)
+
+
+@dataclass(frozen=True, slots=True)
 class RingView:
-    """A ring as an operator reads it: the row, its shops' names, and the decision's who and why."""
+    """A ring as an operator reads it: the row, its shops' names, the decision's who and why, and
+    the commission promoters earned on its orders (None when no alliance line is on them)."""
 
     ring: FraudRing
     shop_names: dict[int, str]
     decided_by_name: str | None
     reason: str | None
+    commissions: RingCommissions | None = None
 
 
 async def list_rings(s: AsyncSession, operator: User, status: str = "suspected", *, limit: int = 100,
@@ -473,7 +507,8 @@ async def get_ring(s: AsyncSession, operator: User, ring_id: int) -> RingView:
 
 
 async def views(s: AsyncSession, rings: list[FraudRing]) -> list[RingView]:
-    """Rings with their shops' names and decisions, in a fixed number of queries whatever their count."""
+    """Rings with their shops' names, decisions and commission evidence, in a fixed number of
+    queries whatever their count."""
     if not rings:
         return []
     shop_ids = sorted({int(x) for r in rings for x in r.shop_ids})
@@ -492,8 +527,12 @@ async def views(s: AsyncSession, rings: list[FraudRing]) -> list[RingView]:
     people: dict[int, str] = {}
     if deciders:
         people = {i: n for i, n in await s.execute(select(User.id, User.display_name).where(User.id.in_(deciders)))}
+    commissions: dict[int, RingCommissions] = {}
+    for reader in _commission_readers:
+        commissions.update(await reader(s, {r.id: [int(o) for o in r.order_ids] for r in rings}))
     return [RingView(r, {int(x): names.get(int(x), f"shop {x}") for x in r.shop_ids},
-                     people.get(r.decided_by) if r.decided_by is not None else None, reasons.get(r.id))
+                     people.get(r.decided_by) if r.decided_by is not None else None, reasons.get(r.id),
+                     commissions.get(r.id))
             for r in rings]
 
 

@@ -1,0 +1,1 @@
+"""The alliance under governance: commissions on confirmed fake-order rings forfeited, cases against their promoters."""
