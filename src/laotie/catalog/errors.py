@@ -57,3 +57,17 @@ class BadImage(DomainError):
 class ImageTooLarge(DomainError):
     code = "image_too_large"
     status = 413
+
+
+class ImageNotFound(NotFound):
+    code = "image_not_found"
+
+
+class SkuInUse(Conflict):
+    """An option that orders, carts or live sales refer to stays, so their history keeps its meaning."""
+
+    code = "sku_in_use"
+
+
+class LastSku(InvalidState):
+    code = "last_sku"

@@ -18,7 +18,9 @@ from laotie.catalog.auth import ensure_merchant, ensure_operator, ensure_owns_sh
 from laotie.catalog.errors import (
     BadImage,
     CategoryNotFound,
+    ImageNotFound,
     ImageTooLarge,
+    LastSku,
     NoShop,
     ProductIncomplete,
     ProductNotFound,
@@ -26,6 +28,7 @@ from laotie.catalog.errors import (
     ShopExists,
     ShopNameTaken,
     ShopNotFound,
+    SkuInUse,
     SkuNotFound,
     StockWouldGoNegative,
 )
@@ -45,14 +48,6 @@ async def create_category(
     s.add(category)
     await s.flush()
     await record_event(s, "category.created", {"category_id": category.id, "commission_bps": commission_bps})
-    return category
-
-
-async def get_category(s: AsyncSession, category_id: int) -> Category:
-    """The category with this id; 404 when there is none."""
-    category = await s.get(Category, category_id)
-    if category is None:
-        raise CategoryNotFound("no such category", field="category_id")
     return category
 
 
@@ -190,13 +185,27 @@ async def owned_product(s: AsyncSession, user: User, product_id: int) -> Product
     return product
 
 
+TITLE_MAX = 120
+
+
 async def update_product(s: AsyncSession, user: User, product_id: int, changes: dict[str, Any]) -> Product:
+    """Title, description or category of the shop's own product; a title is never empty."""
     product = await owned_product(s, user, product_id)
     if "category_id" in changes and await s.get(Category, changes["category_id"]) is None:
         raise CategoryNotFound("no such category", field="category_id")
-    for key in ("title", "description", "category_id"):
-        if key in changes and changes[key] is not None:
-            setattr(product, key, changes[key])
+    if "title" in changes and changes["title"] is not None:
+        title = str(changes["title"]).strip()
+        if not title or len(title) > TITLE_MAX:
+            raise ProductIncomplete(f"give the product a title of at most {TITLE_MAX} characters", field="title")
+        changes = {**changes, "title": title}
+    changed = [key for key in ("title", "description", "category_id")
+               if key in changes and changes[key] is not None and getattr(product, key) != changes[key]]
+    for key in changed:
+        setattr(product, key, changes[key])
+    if changed:
+        await s.flush()
+        await record_event(s, "product.updated", {"product_id": product.id, "shop_id": product.shop_id,
+                                                  "changed": changed})
     return product
 
 
@@ -222,11 +231,17 @@ async def owned_sku(s: AsyncSession, user: User, sku_id: int) -> tuple[Sku, Prod
 async def update_sku(
     s: AsyncSession, user: User, sku_id: int, *, price: int | None = None,
     purchase_limit: int | None = None, clear_limit: bool = False, stock_delta: int | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> Sku:
-    """Change a SKU. Stock moves by a delta, atomically, so it never races checkouts."""
+    """Change a SKU. Stock moves by a delta, atomically, so it never races checkouts: units already
+    taken by orders (paid or awaiting payment) and live sales are out of `stock`, and it never goes below 0."""
     sku, product = await owned_sku(s, user, sku_id)
     if price is not None:
+        if price <= 0:
+            raise ProductIncomplete("a price is more than ¥0", field="price")
         sku.price = price
+    if attributes is not None:
+        sku.attributes = dict(attributes)
     if clear_limit:
         sku.purchase_limit = None
     elif purchase_limit is not None:
@@ -244,6 +259,24 @@ async def update_sku(
     if price is not None:
         product.min_price = await repository.min_price(s, product.id)
     return sku
+
+
+async def remove_sku(s: AsyncSession, user: User, sku_id: int) -> Product:
+    """Take an option off a product. One that orders, carts or live sales refer to stays (stock it to 0
+    instead), and a published product keeps at least one option."""
+    sku, product = await owned_sku(s, user, sku_id)
+    if product.status == "published" and len((await repository.skus_of(s, [product.id]))[product.id]) <= 1:
+        raise LastSku("a published product keeps at least one option: add another or unpublish it first")
+    try:
+        async with s.begin_nested():
+            await s.delete(sku)
+            await s.flush()
+    except IntegrityError:
+        raise SkuInUse("buyers have this option in orders, carts or live sales; set its stock to 0 to stop "
+                       "selling it") from None
+    product.min_price = await repository.min_price(s, product.id)
+    await record_event(s, "sku.removed", {"sku_id": sku_id, "product_id": product.id, "by": user.id})
+    return product
 
 
 # Rules other domains hold over listing (a deposit below its requirement, a listing ban): each
@@ -324,6 +357,34 @@ async def add_product_image(
         product.cover_image = rel
     await s.flush()
     return image
+
+
+async def remove_product_image(s: AsyncSession, user: User, product_id: int, image_id: int) -> None:
+    """Take an image off the shop's own product; the next one becomes the cover."""
+    product = await owned_product(s, user, product_id)
+    images = list(await repository.images_of(s, product.id))
+    image = next((i for i in images if i.id == image_id), None)
+    if image is None:
+        raise ImageNotFound("no such image on this product")
+    await s.delete(image)
+    await _set_image_order(s, product, [i for i in images if i.id != image_id])
+
+
+async def reorder_product_images(s: AsyncSession, user: User, product_id: int, image_ids: Sequence[int]) -> None:
+    """Put the product's images in this order (all of them, each once); the first is the cover."""
+    product = await owned_product(s, user, product_id)
+    images = {i.id: i for i in await repository.images_of(s, product.id)}
+    if sorted(image_ids) != sorted(images):
+        raise ProductIncomplete("give every image of the product once", field="image_ids")
+    await _set_image_order(s, product, [images[i] for i in image_ids])
+
+
+async def _set_image_order(s: AsyncSession, product: Product, images: Sequence[ProductImage]) -> None:
+    for position, image in enumerate(images):
+        image.position = position
+    product.cover_image = images[0].path if images else None
+    await s.flush()
+    await record_event(s, "product.images_changed", {"product_id": product.id, "shop_id": product.shop_id})
 
 
 @dataclass

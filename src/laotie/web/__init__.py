@@ -34,6 +34,7 @@ def install_pages(app: FastAPI) -> None:
         live_watch,
         merchant,
         operator,
+        payouts,
         scores,
         social,
         storefront,
@@ -45,7 +46,7 @@ def install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (account, aftersales, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos,
                    feedback, scores, traffic,
-                   governance, fraud, links):
+                   governance, fraud, links, payouts):
         app.include_router(module.router)
 
     api_handlers = {kind: cast(Callable[[Request, Exception], Awaitable[Response]], app.exception_handlers[kind])

@@ -284,3 +284,24 @@ async def test_earnings_by_day_for_the_chart(api: Api) -> None:
     other = await api.user("creator")
     assert sum(d["estimated"] for d in (await api.call("GET", "/api/v1/alliance/earnings/daily?days=7", other,
                                                        expect=200)).json()) == 0
+
+
+@both_databases
+async def test_earnings_by_day_put_settlement_on_its_own_day(api: Api) -> None:
+    from laotie.alliance.payouts import service
+
+    w = await earn(api)
+    creator = await _user(api, str(w["creator"]))
+    async with api.db.transaction() as s:
+        days = await service.earnings_by_day(s, creator, 10, now=utcnow() + timedelta(days=8))
+    # Sold 8 days before that "now" (the chart's 2nd day), settled on its last day.
+    assert [(d.estimated, d.settled, d.reversed) for d in days if d.estimated or d.settled] == [
+        (1_800, 0, 0), (0, 1_800, 0)]
+    assert (days[1].estimated, days[-1].settled) == (1_800, 1_800)
+    async with api.db.transaction() as s:  # a partial refund after settlement: reversed on the sale's day
+        await refunds.refund_order(s, api.db.settings, int(w["order_id"]), 5_000, reason="test", ref="half")
+    await api.settle()
+    async with api.db.transaction() as s:
+        days = await service.earnings_by_day(s, creator, 10, now=utcnow() + timedelta(days=8))
+    assert (days[1].estimated, days[1].reversed, days[-1].settled) == (1_800, 900, 1_800)
+    assert await api.ledger_ok()

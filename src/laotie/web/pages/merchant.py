@@ -129,9 +129,74 @@ async def create_product(request: Request, s: Session, user: PageUser, data: For
     return redirect("/merchant/products")
 
 
+def attributes_text(attributes: dict[str, str]) -> str:
+    """The inverse of parse_attributes, to fill the options field."""
+    return ", ".join(f"{k}={v}" for k, v in attributes.items())
+
+
+async def _edit_page(request: Request, s: Session, user: User, product_id: int, status_code: int = 200,
+                     **extra: object) -> Response:
+    product = await catalog.owned_product(s, user, product_id)
+    view = await catalog.product_view(s, product.id, viewer=user)
+    return render(request, "merchant/product_edit.html", status_code=status_code, user=user, view=view,
+                  categories=await catalog.list_categories(s), attributes_text=attributes_text, **extra)
+
+
+EDIT_NOTICES = {"details": "Saved 已保存.", "images": "Images updated.", "sku": "Option saved.",
+                "sku-added": "Option added.", "sku-removed": "Option removed."}
+
+
+def _edited(product_id: int, what: str) -> Response:
+    return redirect(f"/merchant/products/{product_id}?saved={what}")
+
+
+@router.get("/products/{product_id}")
+async def edit_product(request: Request, product_id: PathId, s: Session, user: PageUser) -> Response:
+    """Everything about one product after it was created: details, images, options and their stock."""
+    return await _edit_page(request, s, user, product_id,
+                            notice=EDIT_NOTICES.get(request.query_params.get("saved", "")))
+
+
+@router.post("/products/{product_id}/images/{image_id}/{action}")
+async def image_action(request: Request, product_id: PathId, image_id: PathId, action: str, s: Session,
+                       user: PageUser, _data: Form) -> Response:
+    try:
+        async with attempt(s):
+            if action == "remove":
+                await catalog.remove_product_image(s, user, product_id, image_id)
+            elif action in ("up", "down"):
+                ids = [i.id for i in (await catalog.product_view(s, product_id, viewer=user)).images]
+                if image_id not in ids:
+                    raise DomainError("no such image on this product", code="image_not_found", status=404)
+                i = ids.index(image_id)
+                j = i - 1 if action == "up" else i + 1
+                if 0 <= j < len(ids):
+                    ids[i], ids[j] = ids[j], ids[i]
+                await catalog.reorder_product_images(s, user, product_id, ids)
+            else:
+                raise DomainError("unknown action", code="not_found", status=404)
+    except DomainError as exc:
+        return await _edit_page(request, s, user, product_id, status_code=exc.status, error=exc.message,
+                                error_code=exc.code)
+    return _edited(product_id, "images")
+
+
 @router.post("/products/{product_id}/{action}")
 async def product_action(request: Request, product_id: PathId, action: str, s: Session, user: PageUser,
                          data: Form) -> Response:
+    if action in ("details", "add-sku"):
+        try:
+            async with attempt(s):
+                if action == "details":
+                    await catalog.update_product(s, user, product_id, {
+                        "title": text(data, "title", 200), "description": text(data, "description", 20_000),
+                        "category_id": number(data, "category_id", lo=1, hi=MAX_ID) or 0})
+                else:
+                    await catalog.add_sku(s, user, product_id, sku_draft(data))
+        except DomainError as exc:
+            return await _edit_page(request, s, user, product_id, status_code=exc.status, error=exc.message,
+                                    error_code=exc.code, form=data)
+        return _edited(product_id, "details" if action == "details" else "sku-added")
     try:
         async with attempt(s):
             if action == "publish":
@@ -147,21 +212,64 @@ async def product_action(request: Request, product_id: PathId, action: str, s: S
     return redirect(f"/merchant/products#p{product_id}")
 
 
+def _stock_delta(data: dict[str, str]) -> int | None:
+    """The change of stock a form asks for: a +/- delta, or a new figure against the one the page showed.
+
+    Against the figure shown, not the one stored now: units sold while the merchant typed stay sold."""
+    if data.get("stock", "").strip():
+        target = number(data, "stock", lo=0, hi=10_000_000)
+        shown = number(data, "stock_shown", lo=0, hi=10_000_000)
+        if target is None or shown is None:
+            raise DomainError("stock is a whole number, 0 or more", code="invalid_request", status=422,
+                              field="stock")
+        return target - shown
+    return number(data, "stock_delta", lo=-10_000_000, hi=10_000_000)
+
+
 @router.post("/skus/{sku_id}")
 async def update_sku(request: Request, sku_id: PathId, s: Session, user: PageUser, data: Form) -> Response:
+    on_edit_page = data.get("back") == "edit"
     try:
         async with attempt(s):
             price = _yuan(data, "price") if data.get("price", "").strip() else None
-            delta = number(data, "stock_delta", lo=-10_000_000, hi=10_000_000)
-            sku = await catalog.update_sku(s, user, sku_id, price=price, stock_delta=delta or None)
+            limit_raw = data.get("purchase_limit")
+            limit = number(data, "purchase_limit", lo=1, hi=10_000) if limit_raw else None
+            if limit_raw and limit is None:
+                raise DomainError("max per buyer is a whole number from 1", code="invalid_request", status=422,
+                                  field="purchase_limit")
+            sku = await catalog.update_sku(
+                s, user, sku_id, price=price, stock_delta=_stock_delta(data) or None,
+                attributes=parse_attributes(text(data, "attributes", 300)) if "attributes" in data else None,
+                purchase_limit=limit, clear_limit=on_edit_page and limit_raw is not None and not limit_raw.strip())
     except DomainError as exc:
+        if on_edit_page:
+            found = await catalog.sku_with_product(s, sku_id)
+            if found is not None:
+                return await _edit_page(request, s, user, found[1].id, status_code=exc.status,
+                                        error=exc.message, error_code=exc.code)
         return await _products_refusal(request, s, user, exc)
+    if on_edit_page:
+        return _edited(sku.product_id, "sku")
     return redirect(f"/merchant/products#p{sku.product_id}")
+
+
+@router.post("/skus/{sku_id}/remove")
+async def remove_sku(request: Request, sku_id: PathId, s: Session, user: PageUser, _data: Form) -> Response:
+    found = await catalog.sku_with_product(s, sku_id)
+    try:
+        async with attempt(s):
+            product = await catalog.remove_sku(s, user, sku_id)
+    except DomainError as exc:
+        if found is None:
+            raise
+        return await _edit_page(request, s, user, found[1].id, status_code=exc.status, error=exc.message,
+                                error_code=exc.code)
+    return _edited(product.id, "sku-removed")
 
 
 @router.post("/products/{product_id}/images/upload")
 async def upload_image(request: Request, product_id: PathId, s: Session, user: PageUser,
-                       file: Annotated[UploadFile, File()], _data: Form) -> Response:
+                       file: Annotated[UploadFile, File()], form: Form) -> Response:
     settings = get_db(request).settings
     data = await file.read(settings.max_image_bytes + 1)
     try:
@@ -169,7 +277,12 @@ async def upload_image(request: Request, product_id: PathId, s: Session, user: P
             await catalog.add_product_image(s, user, product_id, data, media_dir=settings.media_dir,
                                             max_bytes=settings.max_image_bytes)
     except DomainError as exc:
+        if form.get("back") == "edit":
+            return await _edit_page(request, s, user, product_id, status_code=exc.status, error=exc.message,
+                                    error_code=exc.code)
         return await _products_refusal(request, s, user, exc)
+    if form.get("back") == "edit":
+        return _edited(product_id, "images")
     return redirect(f"/merchant/products#p{product_id}")
 
 
