@@ -191,3 +191,16 @@ async def test_sample_policy_and_refusals_change_nothing(api: Api) -> None:
     mine = (await api.call("GET", f"{A}/samples", creator, expect=200)).json()
     assert [x["id"] for x in mine] == [s2["id"], sample["id"]]
     assert await api.ledger_ok()
+
+
+@both_databases
+async def test_a_video_cart_with_the_product_fulfils_the_sample(api: Api) -> None:
+    from laotie.alliance.samples import handlers
+
+    w = await world(api)
+    sample = await shipped(api, w)
+    async with api.db.transaction() as s:  # what a published video or a changed video cart announces
+        await handlers.video_cart(s, {"video_id": 1, "owner_id": w["creator_id"], "product_ids": [w["product"]]})
+    sample = (await api.call("GET", f"{A}/samples/{sample['id']}", str(w["creator"]), expect=200)).json()
+    assert (sample["status"], sample["fulfilled_by"]) == ("fulfilled", "video")
+    assert await lapse(api, 30) == 0
