@@ -204,3 +204,16 @@ async def test_a_video_cart_with_the_product_fulfils_the_sample(api: Api) -> Non
     sample = (await api.call("GET", f"{A}/samples/{sample['id']}", str(w["creator"]), expect=200)).json()
     assert (sample["status"], sample["fulfilled_by"]) == ("fulfilled", "video")
     assert await lapse(api, 30) == 0
+
+
+@both_databases
+async def test_two_concurrent_requests_for_one_product_make_one_sample(api: Api) -> None:
+    import asyncio
+
+    w = await world(api)
+    url = f"{A}/listings/{w['listing']}/samples"
+    first, second = await asyncio.gather(api.call("POST", url, str(w["creator"]), json=TO),
+                                         api.call("POST", url, str(w["creator"]), json=TO))
+    assert sorted([first.status_code, second.status_code]) == [201, 409]
+    assert (first if first.status_code == 409 else second).json()["code"] == "sample_already_requested"
+    assert await sample_count(api) == 1
