@@ -191,3 +191,32 @@ async def test_the_operator_page_shows_the_commission_evidence(api: Api) -> None
     card = page.text.split(f'data-ring="{ring_id}"', 1)[1]
     assert 'data-commissions="2000"' in card and f'data-promoter="{w["creator_id"]}"' in card
     assert "¥20.00" in card and "¥18.00" in card
+
+
+async def test_the_group_leader_loses_their_fee_on_ring_orders_too(api: Api) -> None:
+    w = await _world(api)
+    leader_token = await api.user("creator")
+    leader = await _user(api, leader_token)
+    buyer_token = await api.user()
+    buyer = await _user(api, buyer_token)
+    async with api.db.transaction() as s:
+        result = await checkout(s, api.db.settings, buyer, [LineRequest(w["sku"], 1)], Address(**ADDRESS),
+                                source=f"profile:{w['creator_id']}")
+        # As if the creator took the product through this leader's offer: 10% of what the fee leaves.
+        await s.execute(CommissionLine.__table__.update()  # type: ignore[attr-defined]
+                        .where(CommissionLine.order_id == result.order_ids[0])
+                        .values(leader_id=leader.id, leader_bps=1_000))
+    await api.pay(buyer_token, result.payment_id)
+    order_id = result.order_ids[0]
+    line = (await _lines(api, [order_id]))[order_id]
+    assert (line.est_creator, line.est_leader, line.est_platform) == (1_620, 180, 200)
+    async with api.db.transaction() as s:
+        assert (await ledger.commission_balances(s, leader.id)).pending == 180
+    ring_id = await _ring(api, [order_id], w)
+    await api.call("POST", f"/api/v1/fraud/rings/{ring_id}/confirm", w["op"], expect=200, json={"reason": "farm"})
+    await api.settle()
+    async with api.db.transaction() as s:
+        assert (await ledger.commission_balances(s, leader.id)).pending == 0
+        assert (await ledger.commission_balances(s, w["creator_id"])).pending == 0
+        assert (await ledger.shop_balances(s, line.shop_id)).pending == 10_000 - 500
+    assert await api.ledger_ok()
