@@ -61,8 +61,32 @@ def test_a_viewer_is_not_served_the_same_items_page_after_page() -> None:
     for _ in range(6):
         seen += index.rank(7, 5, NOW).keys
     assert len(seen) == len(set(seen)) == 30
-    assert index.rank(7, 5, NOW).entries == ()  # everything served and remembered
+    # Everything served: the feed does not run dry, it starts again from what was seen longest ago.
+    again = index.rank(7, 5, NOW)
+    assert set(again.keys) == set(seen[:5])
+    assert all(0 < e.components.repeat_multiplier < 1 for e in again.entries)
     assert index.rank(8, 5, NOW).keys[0] == ("video", 0)  # another viewer starts afresh
+
+
+def test_a_small_feed_never_runs_dry_and_brings_back_the_least_recently_and_least_often_seen() -> None:
+    index = FeedIndex(PLAIN, value_model=ValueModel(refresh_priors_every=10**9))
+    keys: list[ItemKey] = [("video", i) for i in range(3)]
+    for i, key in enumerate(keys):
+        index.upsert(key, owner_id=shop(i), owner_created_at=OLD)
+    index.load_counters(keys, impressions=1_000.0, clicks=50.0, watch_seconds=1_500.0, orders=1.0, gmv_fen=100.0)
+    first = index.rank(7, 3, NOW).keys
+    assert sorted(first) == keys
+    # One at a time: the item served longest ago comes back, so the three take turns, page after page.
+    turns = [index.rank(7, 1, NOW).keys[0] for _ in range(9)]
+    assert turns == first * 3
+    # Served lately: 0, 1, 0, 2, 1 (1 last). Item 2, once, comes first though not the oldest; of the
+    # twice-served, 0 (less recently) before 1.
+    index.memory.forget(7)
+    index.memory.remember(7, [index._slot_of[keys[i]] for i in (0, 1, 0, 2, 1)])
+    page = index.rank(7, 3, NOW)
+    assert page.keys == [keys[2], keys[0], keys[1]]
+    assert page.entries[-1].components.repeat_multiplier < page.entries[0].components.repeat_multiplier < 1
+    assert "shown to you lately" in page.entries[0].explain()
 
 
 def test_viewer_memory_is_bounded_and_forgets_the_least_recent_viewers() -> None:

@@ -1,6 +1,6 @@
-"""What each viewer was served recently, so the next page does not repeat it.
+"""What each viewer was served recently, so the next page ranks it down rather than repeating it.
 
-A feed scrolled page after page must not serve the same items again, yet 100,000 viewers
+A feed scrolled page after page should not serve the same items again while others wait, yet 100,000 viewers
 times a set per viewer would be megabytes of Python objects. Each viewer gets one row of a
 shared int32 ring buffer (the last `size` item slots served) and the rows live in one 2-D
 array: 100,000 viewers × 100 slots is 40 MB. Rows are handed out as viewers arrive; when
@@ -8,7 +8,7 @@ array: 100,000 viewers × 100 slots is 40 MB. Rows are handed out as viewers arr
 (a forgotten viewer just starts a fresh feed).
 
 Slots are the index's item slots. A slot freed by a removed item and reused by a new one
-may be suppressed for the few viewers who saw the old item recently; that costs the new
+may be ranked down for the few viewers who saw the old item recently; that costs the new
 item a page for those viewers only, and saves tracking generations per slot.
 """
 
@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 IntArray = npt.NDArray[np.intp]
+FloatArray = npt.NDArray[np.float64]
 
 EMPTY = -1
 
@@ -56,6 +57,22 @@ class ViewerMemory:
         if written >= self.size:
             return self._buf[row].astype(np.intp)
         return self._buf[row, :written].astype(np.intp)
+
+    def staleness(self, viewer: Hashable, decay: float) -> tuple[IntArray, FloatArray]:
+        """Each slot served to `viewer` recently (ascending) with Σ decay^age over its servings there.
+
+        Age counts the items served since (0 = the last one), so the weight says both how recently
+        and how often: the ranker turns it into a penalty, and an item seen long ago weighs little."""
+        row = self._row_of.get(viewer)
+        if row is None:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float64)
+        written = int(self._next[row])
+        count = min(written, self.size)
+        ages = np.arange(count)
+        slots = self._buf[row, (written - 1 - ages) % self.size].astype(np.intp)
+        unique, at = np.unique(slots, return_inverse=True)
+        weight = np.bincount(at, weights=np.power(decay, ages), minlength=unique.size)
+        return unique.astype(np.intp), weight.astype(np.float64)
 
     def remember(self, viewer: Hashable, slots: npt.ArrayLike) -> None:
         """Add the slots just served to `viewer`'s memory, dropping the oldest past `size`."""

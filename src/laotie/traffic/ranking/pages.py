@@ -39,8 +39,9 @@ class ScoreComponents(NamedTuple):
     fairness_boost: float  # 1 + K × deficit; 1.0 when fairness is off or owner not behind
     official_boost: float
     affinity: float  # the viewer's category affinity passed by the caller, 1.0 if none
-    final_score: float  # base × trust × fairness × official × affinity × goods: decides who makes the page
+    final_score: float  # base × trust × fairness × official × affinity × goods × repeat: decides who makes the page
     goods_boost: float = 1.0  # 靠谱好货: the item sells reliable goods
+    repeat_multiplier: float = 1.0  # below 1 when this viewer was served the item lately (ranked down)
 
 
 class ServedEntry(NamedTuple):
@@ -73,6 +74,8 @@ class ServedEntry(NamedTuple):
             parts.append(f"your interest in its category ×{c.affinity:.2f}")
         if c.goods_boost != 1.0:
             parts.append(f"reliable goods (靠谱好货) ×{c.goods_boost:.2f}")
+        if c.repeat_multiplier != 1.0:
+            parts.append(f"shown to you lately ×{c.repeat_multiplier:.2g}")
         text = (f"Position {self.position}: {why}. Predicted value {c.base_value:.3g} points per impression "
                 f"(click-through {c.pctr:.2%}, {c.watch_seconds:.0f} s watched per click, "
                 f"{c.pcvr:.2%} order rate per click, ¥{c.order_value_fen / 100:.2f} per order); "

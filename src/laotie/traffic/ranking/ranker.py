@@ -13,7 +13,7 @@ It is built in three layers, one module each, by what the code does:
 * `rerank.ExposureIndex` re-ranks and accounts for exposure: cold start, the fairness
   controller and its targets, the day's totals, serving a page and counting it, the
   per-owner traffic report;
-* `FeedIndex` here ranks one request: the cached base value, affinity, exclusions and top k
+* `FeedIndex` here ranks one request: the cached base value, affinity, repeats, exclusions and top k
   (the top-k helpers are in `topk`).
 
 One request, `rank(viewer_id, k, now)`:
@@ -25,7 +25,11 @@ One request, `rank(viewer_id, k, now)`:
 2. **Fairness** (on by default): times 1 + K × the owner's exposure deficit (`fairness`;
    targets and boosts in `rerank.ExposureIndex._refresh_fairness`).
 3. Optional per-category **affinity** of this viewer (supplied by the caller; `rank`).
-4. Excluded: items the viewer was served recently; items of **traffic-limited** owners for
+4. **Repeats ranked down**: an item the viewer was served recently scores times
+   exp(−repeat_penalty × Σ repeat_decay^age) over its servings in the viewer's memory (age in
+   items served since), so it comes back after what the viewer has not seen, the least recently
+   and least often seen first, and the feed never runs dry while there are items
+   (`memory.ViewerMemory.staleness`). Excluded: items of **traffic-limited** owners for
    the viewers outside the owner's visible fraction (below, `_hidden_slots`); items placed in
    ad slots (`_ads_for`).
 5. Top k by score (`np.argpartition`, no Python loop over items; `topk.best`).
@@ -109,12 +113,15 @@ class FeedIndex(ExposureIndex):
             aff = self._affinity_per_item(affinity, n)
             cost = source[:n] * aff
             np.negative(cost, out=cost)
-        # Exclusions: not visible under a limit, recently served, placed as an ad.
+        # Recently served: ranked down by how recently and how often (cost is −score, so ×penalty).
+        seen, weight = self.memory.staleness(viewer_id, st.repeat_decay)
+        inside = seen < n
+        seen, repeat = seen[inside], np.exp(-st.repeat_penalty * weight[inside])
+        if seen.size:
+            cost[seen] *= repeat
+        # Exclusions: not visible under a limit, placed as an ad.
         if self._limited_slots.size:
             cost[self._hidden_slots(viewer_id, day)] = np.inf
-        seen = self.memory.seen(viewer_id)
-        if seen.size:
-            cost[seen[seen < n]] = np.inf
         ads = self._ads_for(viewer_id, k, now, st)
         if ads:
             cost[list(ads.values())] = np.inf
@@ -129,8 +136,9 @@ class FeedIndex(ExposureIndex):
             # Fairness and cold start decide which items make the page; the viewer sees them
             # in order of their value to him (the score without the fairness boost).
             value = self._static[page] if aff is None else self._static[page] * aff[page]
+            value = value * _repeat_of(page, seen, repeat)
             page = page[np.argsort(-value, kind="stable")]
-        return self._serve(viewer_id, now, day, st, page, cold, ads, aff)
+        return self._serve(viewer_id, now, day, st, page, cold, ads, aff, (seen, repeat))
 
     # ---- internals: per request --------------------------------------------------------
 
@@ -200,3 +208,13 @@ class FeedIndex(ExposureIndex):
             if position in positions and slot is not None and slot not in placed.values():
                 placed[position] = slot
         return placed
+
+
+def _repeat_of(slots: IntArray, seen: IntArray, repeat: FloatArray) -> FloatArray:
+    """The repeat penalty of each slot (1.0 if not seen lately); `seen` is ascending."""
+    out = np.ones(slots.size)
+    if seen.size:
+        at = np.minimum(np.searchsorted(seen, slots), seen.size - 1)
+        hit = seen[at] == slots
+        out[hit] = repeat[at[hit]]
+    return out

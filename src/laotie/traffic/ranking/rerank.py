@@ -156,7 +156,8 @@ class ExposureIndex(CandidateIndex):
         self._young_at = ts
 
     def _serve(self, viewer_id: Hashable, now: datetime, day: int, st: FeedSettings, page: IntArray,
-               cold: IntArray, ads: dict[int, int], aff: FloatArray | None) -> Page:
+               cold: IntArray, ads: dict[int, int], aff: FloatArray | None,
+               repeats: tuple[IntArray, FloatArray] | None = None) -> Page:
         # Interleave ads at their positions; the page's organic order is kept around them.
         order: list[int] = page.tolist()
         for position in sorted(ads):
@@ -178,7 +179,13 @@ class ExposureIndex(CandidateIndex):
         base = est.value[slots]
         mult = self._owner_mult[owners]
         goods = self._goods[slots]
-        final = base * mult * official_boost * fairness * affinity * goods
+        repeat = np.ones(n)
+        if repeats is not None and repeats[0].size:
+            seen, penalty = repeats  # ascending slots served lately, with their penalties
+            at = np.minimum(np.searchsorted(seen, slots), seen.size - 1)
+            hit = seen[at] == slots
+            repeat[hit] = penalty[at[hit]]
+        final = base * mult * official_boost * fairness * affinity * goods * repeat
         limited = self._owner_limited[owners]
         limits: list[float | None] = (
             [lim if on else None for lim, on in zip(self._owner_limit[owners].tolist(), limited.tolist(), strict=True)]
@@ -187,7 +194,8 @@ class ExposureIndex(CandidateIndex):
         components = map(ScoreComponents._make, zip(
             est.pctr[slots].tolist(), est.watch_seconds[slots].tolist(), est.pcvr[slots].tolist(),
             est.order_value[slots].tolist(), base.tolist(), mult.tolist(), limits, fairness.tolist(),
-            official_boost.tolist(), affinity.tolist(), final.tolist(), goods.tolist(), strict=True))
+            official_boost.tolist(), affinity.tolist(), final.tolist(), goods.tolist(), repeat.tolist(),
+            strict=True))
         entries = tuple(map(ServedEntry._make, zip(
             [self._keys[slot] for slot in order], range(1, n + 1), [SOURCES[c] for c in codes],
             self._owner_id[owners].tolist(), official.tolist(), self._young_item[slots].tolist(), components,

@@ -24,6 +24,14 @@ class FeedSettings:
     official_boost: float = 1.0  # 1.0 = tagged but not boosted
     ad_positions: tuple[int, ...] = (3, 10)  # 1-based page positions reserved for ads
     day_offset_hours: float = 8.0  # the exposure day starts at midnight UTC+8 (Beijing)
+    # Items the viewer was served lately come back ranked down, never left out: a score times
+    # exp(−repeat_penalty × Σ repeat_decay^age) over its recent servings (age 0 = the item served last).
+    # 20 puts an item just served ~10⁹× down and one served a memory's worth (100 items) ago still
+    # ~1,500× down: what the viewer has not seen comes first (a milder penalty re-serves the top
+    # items before unseen ones, and in the simulated day fairness then costs more engagement), and
+    # among the seen the least recently and least often served come back first.
+    repeat_penalty: float = 20.0
+    repeat_decay: float = 0.99
 
     def __post_init__(self) -> None:
         if self.cold_start_days < 0 or not 0.0 <= self.cold_start_share <= 1.0:
@@ -38,5 +46,7 @@ class FeedSettings:
             raise ValueError("fairness_refresh_every must be at least 1")
         if not math.isfinite(self.official_boost) or self.official_boost <= 0:
             raise ValueError("official_boost must be a positive number")
+        if not (math.isfinite(self.repeat_penalty) and self.repeat_penalty >= 0 and 0.0 <= self.repeat_decay < 1.0):
+            raise ValueError("repeat_penalty must be ≥ 0 and repeat_decay in [0, 1)")
         if any(p < 1 for p in self.ad_positions):
             raise ValueError("ad positions are 1-based")
