@@ -2,8 +2,8 @@
 
 Schemathesis generates valid and invalid requests for every operation from the app's own OpenAPI
 and sends them in-process, each with the bearer token of a role drawn with the example (consumer,
-creator, merchant or operator), against a database that holds a shop, a product and a paid order;
-half the generated ids are small, so they reach those rows. Seeded and derandomised: CI sees the
+creator, merchant or operator), against a database with a shop, a live room, orders and an
+after-sale request; half the generated ids are small, so they reach those rows. Seeded and derandomised: CI sees the
 same requests every run.
 """
 
@@ -35,8 +35,9 @@ pytestmark = pytest.mark.fuzz
 
 ROLES = ("consumer", "creator", "merchant", "operator")
 # Per operation, over all roles: small enough for CI on two cores, large enough to reach the bounds.
-MAX_EXAMPLES = 15
-SEED = 20_260_401
+# A longer hunt by hand: LAOTIE_FUZZ_EXAMPLES=200 LAOTIE_FUZZ_SEED=7 pytest tests/test_fuzz.py
+MAX_EXAMPLES = int(os.environ.get("LAOTIE_FUZZ_EXAMPLES", "15"))
+SEED = int(os.environ.get("LAOTIE_FUZZ_SEED", "20260401"))
 # The seeded world's ids are all small; a generated id is replaced by one of these half the time.
 SEEDED_IDS = st.integers(min_value=1, max_value=6)
 
@@ -50,7 +51,13 @@ EXCLUDED = [("DELETE", "/api/v1/auth/tokens/current")]
 
 
 async def _seed_world(app_settings: Settings) -> dict[str, str]:
-    """One user per role, a category, a shop with a published product, and a paid order."""
+    """One user per role and something for each to act on, all with small ids.
+
+    A shop with a published product; a merchant live with it in the live cart; a creator who
+    follows the merchant; a paid order with a refund request and a message; a second order shipped.
+    """
+    from laotie.live.media.endpoints import callback_token
+
     app = create_app(app_settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -58,11 +65,31 @@ async def _seed_world(app_settings: Settings) -> dict[str, str]:
             api = Api(client, app)
             operator = await api.operator()
             category = await api.category(operator)
-            merchant, _product, sku = await api.merchant_with_product(category, stock=50)
+            merchant, product, sku = await api.merchant_with_product(category, stock=50)
             consumer = await api.user("consumer")
             creator = await api.user("creator")
-            order = (await api.buy(consumer, sku)).json()
-            await api.pay(consumer, order["payment_id"])
+            me = (await api.call("GET", "/api/v1/me", merchant, expect=200)).json()
+            await api.call("POST", f"/api/v1/users/{me['id']}/follow", creator, expect=200)
+
+            key = (await api.call("POST", "/api/v1/live/keys", merchant, expect=201)).json()["stream_key"]
+            hook = callback_token(app_settings.secret("media-hooks"))
+            r = await client.post(f"/media/hooks/publish?token={hook}", data={"call": "publish", "name": key})
+            assert r.status_code == 302, r.text
+            session = (await api.call("GET", "/api/v1/live/sessions?status=live", expect=200)).json()[0]
+            await api.call("POST", f"/api/v1/live/sessions/{session['id']}/cart", merchant, expect=204,
+                           json={"product_id": product})
+
+            orders = []
+            for _ in range(2):
+                checkout = (await api.buy(consumer, sku)).json()
+                await api.pay(consumer, checkout["payment_id"])
+                orders.append(checkout["order_ids"][0])
+            await api.call("POST", "/api/v1/aftersales", consumer, expect=201,
+                           json={"order_id": orders[0], "kind": "refund_only", "reason": "quality"})
+            await api.call("POST", f"/api/v1/orders/{orders[0]}/messages", consumer, expect=201,
+                           json={"text": "When will it ship?"})
+            await api.call("POST", f"/api/v1/orders/{orders[1]}/ship", merchant, expect=200,
+                           json={"carrier": "SF", "tracking_no": "SF000002"})
             await api.settle()
     return {"consumer": consumer, "creator": creator, "merchant": merchant, "operator": operator}
 
