@@ -158,7 +158,8 @@ async def test_forged_stale_and_replayed_postbacks_are_refused_and_store_nothing
     for fields, name in (({**sale, "amount": -1}, "amount"), ({**sale, "commission": 10_000}, "commission"),
                          ({k: v for k, v in sale.items() if k != "click_id"}, "click_id"),
                          ({**sale, "external_order_id": "x" * 65}, "external_order_id"),
-                         ({**sale, "status": "paid"}, "status"), ({**sale, "nonce": "short"}, "nonce")):
+                         ({**sale, "status": "paid"}, "status"), ({**sale, "nonce": "short"}, "nonce"),
+                         ({**sale, "timestamp": 2**40}, "timestamp"), ({**sale, "amount": "twelve"}, "amount")):
         r = await _post(api, w["secret"], _body(**fields))
         assert r.status_code == 422 and r.json()["field"] == name, (name, r.text)
     r = await _post(api, w["secret"], b"{not json")

@@ -46,7 +46,7 @@ class PostbackIn(BaseModel):
     """A channel's signed report: a sale (status reported) or its outcome (confirmed, cancelled)."""
 
     nonce: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
-    timestamp: Annotated[int, Field(ge=0, le=2**40, description="unix seconds when the channel sent it")]
+    timestamp: Annotated[int, Field(ge=0, le=4_102_444_800, description="unix seconds when the channel sent it")]
     status: Literal["reported", "confirmed", "cancelled"] = "reported"
     external_order_id: ExternalOrderId
     click_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
