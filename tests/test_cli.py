@@ -59,6 +59,18 @@ def test_upgrade_then_ledger_check(env: Path) -> None:
     assert r.exit_code == 0 and "orders.expire_unpaid: 0" in r.output
 
 
+def test_jobs_status_reports_the_outbox_lag(env: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    r = runner.invoke(app, ["users", "create", "boss", "--password", "password123", "--role", "operator"])
+    assert r.exit_code == 0
+    r = runner.invoke(app, ["jobs", "status"])
+    assert r.exit_code == 0 and "event outbox: 1 waiting, oldest " in r.output, r.output  # user.registered
+    assert runner.invoke(app, ["jobs", "run"]).exit_code == 0
+    r = runner.invoke(app, ["jobs", "status"])
+    assert r.exit_code == 0 and "event outbox: 0 waiting, oldest -, 0 given up" in r.output, r.output
+
+
 async def test_demo_world_is_deterministic_and_balanced(tmp_path: Path, migrated_sqlite: Path) -> None:
     import shutil
 

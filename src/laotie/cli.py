@@ -141,6 +141,25 @@ def jobs_run() -> None:
         console.print(f"{name}: {n}")
 
 
+@jobs_app.command("status")
+def jobs_status() -> None:
+    """How far event dispatch is behind: events waiting in the outbox and the age of the oldest."""
+    from laotie.kit.db import Database
+    from laotie.kit.events import OutboxLag, outbox_lag
+
+    async def run() -> OutboxLag:
+        db = Database.connect(_settings())
+        try:
+            async with db.transaction() as s:
+                return await outbox_lag(s)
+        finally:
+            await db.dispose()
+
+    lag = asyncio.run(run())
+    oldest = "-" if lag.oldest_seconds is None else f"{lag.oldest_seconds:.1f} s"
+    console.print(f"event outbox: {lag.waiting} waiting, oldest {oldest}, {lag.given_up} given up")
+
+
 @app.command()
 def demo(seed: Annotated[int, typer.Option(help="same seed, same world")] = 7,
          host: str = "127.0.0.1", port: int = 8000,

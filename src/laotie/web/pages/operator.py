@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from laotie.catalog import service as catalog
 from laotie.identity.auth import require_role
 from laotie.kit.errors import DomainError
+from laotie.kit.events import outbox_lag
 from laotie.kit.http import Session
 from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
@@ -20,7 +21,8 @@ router = APIRouter(prefix="/operator", include_in_schema=False)
 async def _page(request: Request, s: Session, user: User, status_code: int = 200, **extra: object) -> Response:
     require_role(user, "operator")
     return render(request, "operator/categories.html", status_code=status_code, user=user,
-                  categories=await catalog.list_categories(s), platform=await ledger.platform_balances(s), **extra)
+                  categories=await catalog.list_categories(s), platform=await ledger.platform_balances(s),
+                  outbox=await outbox_lag(s), **extra)
 
 
 @router.get("")
