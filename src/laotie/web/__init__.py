@@ -41,12 +41,13 @@ def install_pages(app: FastAPI) -> None:
         traffic,
         videos,
     )
+    from laotie.web.pages.alliance import creator as alliance_creator
 
     app.add_middleware(BlankQueryFields)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (account, aftersales, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos,
                    feedback, scores, traffic,
-                   governance, fraud, links, payouts):
+                   governance, fraud, links, payouts, alliance_creator):
         app.include_router(module.router)
 
     api_handlers = {kind: cast(Callable[[Request, Exception], Awaitable[Response]], app.exception_handlers[kind])

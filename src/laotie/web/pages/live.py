@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
+from laotie.alliance.service import promotions
 from laotie.catalog import service as catalog
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
@@ -67,6 +68,8 @@ async def _console(request: Request, s: Session, user: PageUser, status_code: in
             ctx["skus"] = skus
         except DomainError:
             ctx["products"], ctx["skus"] = [], {}
+        # Library products the host promotes (好物联盟) go into the live cart as their own do.
+        ctx["promoted"] = [p for _, _, p in await promotions.showcase(s, user.id) if not p.is_external]
         if current.status == "live":
             ctx["live_analytics"] = figures = await analytics.session_analytics(s, user, current.id)
             ctx["live_chart"] = analytics.chart_data(figures)
