@@ -11,6 +11,7 @@ from laotie.alliance.core.commission import SharePlan, commission_of, split_comm
 from laotie.alliance.links import service as links
 from laotie.alliance.links.endpoints import external_out
 from laotie.alliance.schemas import (
+    BandIn,
     CommissionLineOut,
     DecisionIn,
     EarningsOut,
@@ -58,7 +59,9 @@ async def library(request: Request, s: Session,
                   category_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                   min_rate_bps: Annotated[int | None, Query(ge=0, le=10_000)] = None,
                   max_price: Annotated[int | None, Query(ge=0, le=10**12)] = None,
-                  min_sales: Annotated[int | None, Query(ge=0, le=10**9)] = None,
+                  min_sales: Annotated[int | None, Query(ge=0, le=10**9, description="units sold, 30 days")] = None,
+                  band: Annotated[list[BandIn] | None, Query(max_length=4)] = None,
+                  reliable: bool = False,
                   sort: LibrarySortIn = "earnings",
                   limit: Annotated[int, Query(ge=1, le=100)] = 20,
                   offset: Annotated[int, Query(ge=0, le=10_000)] = 0) -> list[LibraryItemOut]:
@@ -66,14 +69,15 @@ async def library(request: Request, s: Session,
     fee = get_db(request).settings.alliance_platform_fee_bps
     rows = await repository.library(s, repository.LibraryQuery(
         text=q, category_id=category_id, min_rate_bps=min_rate_bps, max_price=max_price, min_sales=min_sales,
-        sort=sort, limit=limit, offset=offset))
+        bands=tuple(band or ()), reliable=reliable, sort=sort, limit=limit, offset=offset))
     out = []
     for listing, product, shop_name in rows:
         plan = SharePlan(rate_bps=listing.rate_bps, platform_fee_bps=fee)
-        keeps = split_commission(commission_of(product.min_price, plan), plan).creator
+        keeps = split_commission(commission_of(listing.price, plan), plan).creator
         out.append(LibraryItemOut(listing_id=listing.id, product_id=product.id, title=product.title,
                                   shop_id=listing.shop_id, shop_name=shop_name, category_id=listing.category_id,
-                                  price=product.min_price, rate_bps=listing.rate_bps, sold=product.sold_count,
+                                  price=listing.price, rate_bps=listing.rate_bps, sold=listing.sales_30d,
+                                  band=listing.band, reliable=listing.reliable,
                                   earnings_per_order=keeps, needs_approval=listing.needs_approval))
     return out
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import BigInteger, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.models import (
@@ -22,6 +22,7 @@ from laotie.models import (
     Shop,
     Video,
 )
+from laotie.models.base import UTCDateTime, table_of
 
 # Lines a creator sees among their earnings: forfeited ones (a confirmed fake-order ring) show as reversed.
 EARNING = ("estimated", "settled", "forfeited")
@@ -39,34 +40,44 @@ class LibraryQuery:
     category_id: int | None = None
     min_rate_bps: int | None = None
     max_price: int | None = None
-    min_sales: int | None = None
+    min_sales: int | None = None  # units sold over the last 30 days
+    bands: tuple[str, ...] = ()  # the shop's score band: 优 / 良 / 差 / new
+    reliable: bool = False  # only reliable goods (靠谱好货)
     sort: LibrarySort = "earnings"
     limit: int = 20
     offset: int = 0
 
 
 def _library(q: LibraryQuery) -> Any:
-    earnings = Product.min_price * AllianceListing.rate_bps
-    stmt = (select(AllianceListing, Product, Shop.name)
-            .join(Product, Product.id == AllianceListing.product_id)
-            .join(Shop, Shop.id == AllianceListing.shop_id)
-            .where(AllianceListing.status == "active", Product.status == "published", Shop.status == "open"))
+    """Filters and sort on the listing's own columns (kept in step by `refresh_library`), so each sort
+    order walks its index and stops after a page; products and shops are joined for the page only."""
+    x = AllianceListing
+    stmt = (select(x, Product, Shop.name)
+            .join(Product, Product.id == x.product_id)
+            .join(Shop, Shop.id == x.shop_id)
+            .where(x.status == "active", Product.status == "published", Shop.status == "open"))
     if q.text:
         stmt = stmt.where(Product.title.contains(q.text, autoescape=True))
+    # "+ 0": a range or equality filter must not take the index the sort order walks (SQLite would
+    # then sort every match); the sort's index is walked and these checked row by row until a page.
     if q.category_id is not None:
-        stmt = stmt.where(AllianceListing.category_id == q.category_id)
+        stmt = stmt.where(x.category_id + 0 == q.category_id)
     if q.min_rate_bps is not None:
-        stmt = stmt.where(AllianceListing.rate_bps >= q.min_rate_bps)
+        stmt = stmt.where(x.rate_bps + 0 >= q.min_rate_bps)
     if q.max_price is not None:
-        stmt = stmt.where(Product.min_price <= q.max_price)
+        stmt = stmt.where(x.price + 0 <= q.max_price)
     if q.min_sales is not None:
-        stmt = stmt.where(Product.sold_count >= q.min_sales)
+        stmt = stmt.where(x.sales_30d + 0 >= q.min_sales)
+    if q.bands:
+        stmt = stmt.where(x.band.in_(q.bands))
+    if q.reliable:
+        stmt = stmt.where(x.reliable.is_(True))
     order = {
-        "earnings": (earnings.desc(), AllianceListing.id.desc()),
-        "rate": (AllianceListing.rate_bps.desc(), AllianceListing.id.desc()),
-        "sales": (Product.sold_count.desc(), AllianceListing.id.desc()),
-        "price_low": (Product.min_price.asc(), AllianceListing.id.desc()),
-        "newest": (AllianceListing.id.desc(),),
+        "earnings": (x.sort_earnings.desc(), x.id.desc()),
+        "rate": (x.rate_bps.desc(), x.id.desc()),
+        "sales": (x.sales_30d.desc(), x.id.desc()),
+        "price_low": (x.price.asc(), x.id.asc()),
+        "newest": (x.id.desc(),),
     }[q.sort]
     return stmt.order_by(*order)
 
@@ -104,48 +115,65 @@ async def applications_for_shop(s: AsyncSession, shop_id: int, status: str = "ap
     return [(p, listing, product) for p, listing, product in rows.all()]
 
 
-def promoter_of_source(kind: str, source_id: int) -> Any:
-    """The promoter behind an order source, as a scalar subquery (so the lookup stays one statement)."""
-    if kind == "live":
-        return select(LiveSession.host_id).where(LiveSession.id == source_id).scalar_subquery()
-    if kind == "video":
-        return select(Video.owner_id).where(Video.id == source_id).scalar_subquery()
-    return source_id  # showcase / profile / share: the promoter's own id
-
-
 @dataclass(frozen=True)
 class Promoted:
     """A promotion found at checkout, with the group leader's and the MCN's shares that apply to it now."""
 
-    promotion: AlliancePromotion
-    listing: AllianceListing
+    creator_id: int
+    promotion_rate_bps: int
+    listing_id: int
+    product_id: int
+    listing_rate_bps: int
+    rate_cut_at: datetime | None
     leader_id: int | None
     leader_bps: int
     mcn_id: int | None
     mcn_bps: int
 
 
-async def promoted(s: AsyncSession, promoter: Any, product_ids: Sequence[int], now: datetime) -> list[Promoted]:
-    """The approved promotions of active listings among these products, by the source's promoter.
+def _promoted_statement(promoter: Any) -> Any:
+    """The approved promotions of active listings among some products, by the source's promoter.
 
     One statement: the group leader's accepted offer (when the creator took the product through
     a leader) and the promoter's MCN contract in force at `now` come with it by outer joins; a
     creator has at most one active contract, and a promotion at most one leader, so each row is
-    one promotion.
+    one promotion. Built once per kind of source, in Core: this runs inside every promoted checkout.
     """
-    offer, contract = AllianceLeaderOffer, AllianceMcnContract
-    rows = await s.execute(
-        select(AlliancePromotion, AllianceListing, offer.leader_id, offer.fee_bps, contract.mcn_id,
-               contract.share_bps)
-        .join(AllianceListing, AllianceListing.id == AlliancePromotion.listing_id)
-        .outerjoin(offer, and_(offer.listing_id == AlliancePromotion.listing_id,
-                               offer.leader_id == AlliancePromotion.leader_id, offer.status == "accepted"))
-        .outerjoin(contract, and_(contract.creator_id == AlliancePromotion.creator_id, contract.status == "active",
-                                  contract.starts_at <= now, contract.ends_at > now))
-        .where(AlliancePromotion.creator_id == promoter, AlliancePromotion.status == "approved",
-               AllianceListing.status == "active", AllianceListing.product_id.in_(sorted(set(product_ids)))))
-    return [Promoted(p, listing, leader_id, leader_bps or 0, mcn_id, mcn_bps or 0)
-            for p, listing, leader_id, leader_bps, mcn_id, mcn_bps in rows.all()]
+    p, x, offer, contract = (table_of(m) for m in (AlliancePromotion, AllianceListing, AllianceLeaderOffer,
+                                                    AllianceMcnContract))
+    now = bindparam("now", type_=UTCDateTime())
+    return (
+        select(p.c.creator_id, p.c.rate_bps, x.c.id, x.c.product_id, x.c.rate_bps, x.c.rate_cut_at,
+               offer.c.leader_id, offer.c.fee_bps, contract.c.mcn_id, contract.c.share_bps)
+        .select_from(p.join(x, x.c.id == p.c.listing_id)
+                     .outerjoin(offer, and_(offer.c.listing_id == p.c.listing_id, offer.c.leader_id == p.c.leader_id,
+                                            offer.c.status == "accepted"))
+                     .outerjoin(contract, and_(contract.c.creator_id == p.c.creator_id,
+                                               contract.c.status == "active", contract.c.starts_at <= now,
+                                               contract.c.ends_at > now)))
+        .where(p.c.creator_id == promoter, p.c.status == "approved", x.c.status == "active",
+               x.c.product_id.in_(bindparam("products", expanding=True)))
+    )
+
+
+_SOURCE: Any = bindparam("source_id", type_=BigInteger())
+_PROMOTED = {
+    # The promoter behind an order source: the live session's host, the video's owner, or the
+    # promoter named by the source (showcase, profile shop, share link) — a scalar subquery, so
+    # the lookup stays one statement.
+    "live": _promoted_statement(select(LiveSession.host_id).where(LiveSession.id == _SOURCE).scalar_subquery()),
+    "video": _promoted_statement(select(Video.owner_id).where(Video.id == _SOURCE).scalar_subquery()),
+    "user": _promoted_statement(_SOURCE),
+}
+
+
+async def promoted(s: AsyncSession, kind: str, source_id: int, product_ids: Sequence[int],
+                   now: datetime) -> list[Promoted]:
+    stmt = _PROMOTED.get(kind, _PROMOTED["user"])
+    rows = await (await s.connection()).execute(
+        stmt, {"source_id": source_id, "products": sorted(set(product_ids)), "now": now})
+    return [Promoted(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5], r[6], r[7] or 0, r[8], r[9] or 0)
+            for r in rows.all()]
 
 
 async def lines_of_order(s: AsyncSession, order_id: int, *, lock: bool = False) -> list[CommissionLine]:

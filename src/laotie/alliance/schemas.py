@@ -59,7 +59,9 @@ class LibraryItemOut(BaseModel):
     category_id: int
     price: int
     rate_bps: int
-    sold: int
+    sold: int = Field(description="units sold over the last 30 days")
+    band: str | None = Field(description="the shop's score band: 优, 良, 差 or new")
+    reliable: bool = Field(description="reliable goods (靠谱好货)")
     earnings_per_order: int = Field(description="what a creator keeps of one order at the lowest price, in fen")
     needs_approval: bool
 
@@ -104,4 +106,5 @@ class EarningsOut(BaseModel):
                                                       "balances above nor in laotie's ledger")
 
 
+BandIn = Literal["优", "良", "差", "new"]
 LibrarySortIn = Literal["earnings", "rate", "sales", "price_low", "newest"]

@@ -26,3 +26,9 @@ async def check_admission(db: Database) -> int:
     async with db.transaction() as s:
         paused, resumed = await listings.check_admission(s)
     return paused + resumed
+
+
+@scheduler.job("alliance.refresh_library", every=300.0)
+async def refresh_library(db: Database) -> int:
+    async with db.transaction() as s:
+        return await listings.refresh_library(s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from laotie.models.base import Base, BigId, CreatedMixin, IdMixin, UTCDateTime
@@ -14,8 +14,14 @@ LISTING_STATUSES = ("active", "paused", "withdrawn")
 
 class AllianceListing(IdMixin, CreatedMixin, Base):
     __tablename__ = "alliance_listings"
+    # The library is searched by creators all day: each sort order walks its own index and stops
+    # after a page, instead of joining and sorting every listing.
     __table_args__ = (
-        Index("ix_alliance_listings_status_rate", "status", "rate_bps"),
+        Index("ix_alliance_listings_status_rate", "status", "rate_bps", "id"),
+        Index("ix_alliance_listings_status_earnings", "status", "sort_earnings", "id"),
+        Index("ix_alliance_listings_status_sales", "status", "sales_30d", "id"),
+        Index("ix_alliance_listings_status_price", "status", "price", "id"),
+        Index("ix_alliance_listings_status_id", "status", "id"),
         CheckConstraint("rate_bps >= 0 AND rate_bps <= 10000", name="rate_within_whole"),
     )
 
@@ -37,3 +43,12 @@ class AllianceListing(IdMixin, CreatedMixin, Base):
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="active")
     paused_reason: Mapped[str | None] = mapped_column(String(120))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Kept in step with the product and the shop (`listings.refresh_library`, and on every change
+    # of the listing), so the library filters and sorts within this table: the product's lowest
+    # price, units sold over 30 days, price × rate (what orders earn), the shop's score band and
+    # whether the product carries the reliable-goods label (靠谱好货).
+    price: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    sales_30d: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    sort_earnings: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    band: Mapped[str | None] = mapped_column(String(8))
+    reliable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -27,6 +27,7 @@ stands now + reversed + clawed back, for every party.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from laotie.kit.money import rate_of, split_exact
 
@@ -82,6 +83,18 @@ class Shares:
 
     def __sub__(self, other: Shares) -> Shares:
         return Shares(*(a - b for a, b in zip(self.as_dict().values(), other.as_dict().values(), strict=True)))
+
+
+def effective_rate(listing_rate_bps: int, rate_cut_at: datetime | None, promoter_rate_bps: int,
+                   now: datetime) -> int:
+    """The rate a promoter earns now: theirs while a cut is still in its notice period, else the listing's.
+
+    A raise lifts every promoter's own rate at once; a cut lowers the listing's rate for newcomers
+    at once and reaches promoters already on a higher rate only at `rate_cut_at`.
+    """
+    if rate_cut_at is not None and now < rate_cut_at and promoter_rate_bps > listing_rate_bps:
+        return promoter_rate_bps
+    return listing_rate_bps
 
 
 def commission_of(base: int, plan: SharePlan) -> int:

@@ -29,8 +29,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.alliance import repository
-from laotie.alliance.core.commission import SharePlan, Shares, commission_after_refunds, split_commission
-from laotie.alliance.service.listings import effective_rate
+from laotie.alliance.core.commission import (
+    SharePlan,
+    Shares,
+    commission_after_refunds,
+    effective_rate,
+    split_commission,
+)
 from laotie.config import Settings
 from laotie.kit.events import record_event
 from laotie.kit.money import split_exact
@@ -41,7 +46,8 @@ from laotie.models.base import table_of
 from laotie.orders.hooks import CheckoutLine
 
 SOURCE_KINDS = {"live": "live", "video": "video", "profile": "showcase", "showcase": "showcase", "share": "share"}
-_INSERT = insert(table_of(CommissionLine))
+_LINES = table_of(CommissionLine)
+_INSERT = insert(_LINES)
 
 
 def _settings(s: AsyncSession) -> Settings:
@@ -84,29 +90,24 @@ class AllianceHooks:
             return {}  # "direct" and unknown sources: no statement at all
         source_id = int(raw)
         now = utcnow()
-        found = await repository.promoted(s, repository.promoter_of_source(kind, source_id),
-                                          [ln.product_id for ln in lines], now)
+        found = await repository.promoted(s, kind, source_id, [ln.product_id for ln in lines], now)
         if not found:
             return {}
         settings = _settings(s)
-        by_product = {f.listing.product_id: f for f in found}
+        by_product = {f.product_id: f for f in found}
         out: dict[int, Any] = {}
         for ln in lines:
-            if ln.product_id not in by_product:
-                continue
-            f = by_product[ln.product_id]
-            promotion, listing = f.promotion, f.listing
-            if promotion.creator_id in (ln.shop_owner_id, buyer_id):
-                continue  # the merchant's own room, or a creator buying through their own link
+            f = by_product.get(ln.product_id)
+            if f is None or f.creator_id in (ln.shop_owner_id, buyer_id):
+                continue  # not promoted, the merchant's own room, or a creator buying through their own link
             # The group leader's fee only while their offer stands accepted; the MCN's share only
             # under a contract in force now (both found by the same statement).
             out[ln.index] = {
-                "listing_id": listing.id, "shop_id": ln.shop_id, "promoter_id": promotion.creator_id,
+                "listing_id": f.listing_id, "shop_id": ln.shop_id, "promoter_id": f.creator_id,
                 "leader_id": f.leader_id, "mcn_id": f.mcn_id, "source": SOURCE_KINDS[kind], "source_id": source_id,
-                "rate_bps": effective_rate(listing, promotion.rate_bps, now), "leader_bps": f.leader_bps,
-                "mcn_bps": f.mcn_bps,
-                "fee_bps": settings.alliance_platform_fee_bps, "base": ln.paid_for, "refunded": 0,
-                "status": "placed", "created_at": now,
+                "rate_bps": effective_rate(f.listing_rate_bps, f.rate_cut_at, f.promotion_rate_bps, now),
+                "leader_bps": f.leader_bps, "mcn_bps": f.mcn_bps, "fee_bps": settings.alliance_platform_fee_bps,
+                "base": ln.paid_for, "refunded": 0, "status": "placed", "created_at": now,
             }
         return out
 
@@ -200,16 +201,17 @@ async def settle_due(s: AsyncSession, now: datetime, limit: int = 5_000) -> int:
     waiting. One ledger entry per batch moves each party's settled total from pending to
     available; the lines keep the per-line amounts.
     """
-    c = CommissionLine
-    due = select(c.id).where(c.status == "estimated", c.settle_after <= now).order_by(c.id).limit(limit)
+    c = _LINES.c  # Core, not the ORM: thousands of returned rows need no objects
+    # No ORDER BY: any due lines will do, and walking the (status, settle_after) index in its own
+    # order stops after `limit` rows instead of sorting every due line on each batch.
+    due = select(c.id).where(c.status == "estimated", c.settle_after <= now).limit(limit)
     if s.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    claimed = (await s.execute(
-        update(c).where(c.id.in_(due.scalar_subquery()), c.status == "estimated")
+    claimed = (await (await s.connection()).execute(
+        update(_LINES).where(c.id.in_(due.scalar_subquery()), c.status == "estimated")
         .values(status="settled", settled_at=now, set_creator=c.cur_creator, set_leader=c.cur_leader,
                 set_mcn=c.cur_mcn, set_platform=c.cur_platform)
         .returning(c.id, c.promoter_id, c.cur_creator, c.leader_id, c.cur_leader, c.mcn_id, c.cur_mcn)
-        .execution_options(synchronize_session=False)
     )).all()
     if not claimed:
         return 0

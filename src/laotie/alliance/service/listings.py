@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.alliance import repository
@@ -31,7 +31,18 @@ from laotie.catalog import service as catalog
 from laotie.config import Settings
 from laotie.identity.auth import require_role
 from laotie.kit.events import record_event
-from laotie.models import AllianceFloor, AllianceListing, AlliancePromotion, Category, Shop, User, utcnow
+from laotie.models import (
+    AllianceFloor,
+    AllianceListing,
+    AlliancePromotion,
+    Category,
+    Order,
+    OrderLine,
+    Product,
+    Shop,
+    User,
+    utcnow,
+)
 from laotie.trust.governance import service as governance
 from laotie.trust.score.service import scores
 
@@ -105,8 +116,10 @@ async def list_product(s: AsyncSession, settings: Settings, merchant: User, prod
         if creator is None or not creator.has_role("creator"):
             raise ListingNotFound("no such creator", code="creator_not_found", field="exclusive_creator_id")
         exclusive_until = utcnow() + timedelta(days=max(terms.exclusive_days, 1))
+    view = (await scores.trust_view(s, [shop.id]))[shop.id]
     listing = AllianceListing(product_id=product.id, shop_id=shop.id, category_id=product.category_id,
-                              rate_bps=terms.rate_bps, needs_approval=terms.needs_approval,
+                              price=product.min_price, sort_earnings=product.min_price * terms.rate_bps,
+                              band=view.band.value, rate_bps=terms.rate_bps, needs_approval=terms.needs_approval,
                               exclusive_creator_id=terms.exclusive_creator_id, exclusive_until=exclusive_until,
                               sample_min_sales=terms.sample_min_sales, sample_min_fans=terms.sample_min_fans,
                               status="active", updated_at=utcnow())
@@ -133,6 +146,7 @@ async def change_rate(s: AsyncSession, settings: Settings, merchant: User, listi
     await _check_rate(s, settings, listing.category_id, rate_bps)
     old = listing.rate_bps
     listing.rate_bps, listing.updated_at = rate_bps, now
+    listing.sort_earnings = listing.price * rate_bps
     promoters = [int(c) for c in (await s.execute(
         select(AlliancePromotion.creator_id).where(AlliancePromotion.listing_id == listing.id,
                                                    AlliancePromotion.status == "approved")
@@ -150,13 +164,6 @@ async def change_rate(s: AsyncSession, settings: Settings, merchant: User, listi
         "listing_id": listing.id, "product_id": listing.product_id, "from_bps": old, "to_bps": rate_bps,
         "reaches_promoters_at": (listing.rate_cut_at or now).isoformat(), "promoter_ids": promoters})
     return listing
-
-
-def effective_rate(listing: AllianceListing, promotion_rate_bps: int, now: datetime) -> int:
-    """The rate a promoter earns now: theirs while a cut is still in its notice period, else the listing's."""
-    if listing.rate_cut_at is not None and now < listing.rate_cut_at and promotion_rate_bps > listing.rate_bps:
-        return promotion_rate_bps
-    return listing.rate_bps
 
 
 async def set_status(s: AsyncSession, merchant: User, listing_id: int, *, active: bool) -> AllianceListing:
@@ -201,3 +208,38 @@ async def check_admission(s: AsyncSession) -> tuple[int, int]:
         if n:
             await record_event(s, "alliance.admission_changed", {"shop_id": shop_id, "admitted": ok})
     return paused, resumed
+
+
+async def refresh_library(s: AsyncSession, now: datetime | None = None) -> int:
+    """Bring the library's search columns in step: price, 30-day sales, the shop's band, reliable goods.
+
+    Only rows that changed are written. Runs as a job every few minutes; a listing's own
+    changes (new, rate) update its columns at once.
+    """
+    now = now or utcnow()
+    rows = (await s.execute(
+        select(AllianceListing.id, AllianceListing.product_id, AllianceListing.shop_id, AllianceListing.rate_bps,
+               AllianceListing.price, AllianceListing.sales_30d, AllianceListing.band, AllianceListing.reliable,
+               Product.min_price)
+        .join(Product, Product.id == AllianceListing.product_id)
+        .where(AllianceListing.status.in_(("active", "paused")))
+    )).all()
+    if not rows:
+        return 0
+    sold = {int(p): int(n) for p, n in (await s.execute(
+        select(OrderLine.product_id, func.sum(OrderLine.quantity))
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(AllianceListing, AllianceListing.product_id == OrderLine.product_id)
+        .where(Order.paid_at >= now - timedelta(days=30), Order.status != "cancelled")
+        .group_by(OrderLine.product_id))).all()}
+    views = await scores.trust_view(s, {int(r.shop_id) for r in rows})
+    reliable = await scores.reliable_products(s, [int(r.product_id) for r in rows], now=now)
+    changes = []
+    for r in rows:
+        new = {"price": int(r.min_price), "sales_30d": sold.get(int(r.product_id), 0),
+               "band": views[int(r.shop_id)].band.value, "reliable": int(r.product_id) in reliable}
+        if (r.price, r.sales_30d, r.band, r.reliable) != tuple(new.values()):
+            changes.append({"id": int(r.id), **new, "sort_earnings": new["price"] * int(r.rate_bps)})
+    if changes:
+        await s.execute(update(AllianceListing), changes)
+    return len(changes)

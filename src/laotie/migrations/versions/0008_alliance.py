@@ -43,6 +43,11 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('paused_reason', sa.String(length=120), nullable=True),
     sa.Column('updated_at', laotie.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('price', sa.BigInteger(), nullable=False),
+    sa.Column('sales_30d', sa.Integer(), nullable=False),
+    sa.Column('sort_earnings', sa.BigInteger(), nullable=False),
+    sa.Column('band', sa.String(length=8), nullable=True),
+    sa.Column('reliable', sa.Boolean(), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('created_at', laotie.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('rate_bps >= 0 AND rate_bps <= 10000', name=op.f('ck_alliance_listings_rate_within_whole')),
@@ -56,7 +61,11 @@ def upgrade() -> None:
     with op.batch_alter_table('alliance_listings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_alliance_listings_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alliance_listings_shop_id'), ['shop_id'], unique=False)
-        batch_op.create_index('ix_alliance_listings_status_rate', ['status', 'rate_bps'], unique=False)
+        batch_op.create_index('ix_alliance_listings_status_rate', ['status', 'rate_bps', 'id'], unique=False)
+        batch_op.create_index('ix_alliance_listings_status_earnings', ['status', 'sort_earnings', 'id'], unique=False)
+        batch_op.create_index('ix_alliance_listings_status_sales', ['status', 'sales_30d', 'id'], unique=False)
+        batch_op.create_index('ix_alliance_listings_status_price', ['status', 'price', 'id'], unique=False)
+        batch_op.create_index('ix_alliance_listings_status_id', ['status', 'id'], unique=False)
 
     op.create_table('alliance_promotions',
     sa.Column('listing_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -142,6 +151,10 @@ def downgrade() -> None:
 
     op.drop_table('alliance_promotions')
     with op.batch_alter_table('alliance_listings', schema=None) as batch_op:
+        batch_op.drop_index('ix_alliance_listings_status_id')
+        batch_op.drop_index('ix_alliance_listings_status_price')
+        batch_op.drop_index('ix_alliance_listings_status_sales')
+        batch_op.drop_index('ix_alliance_listings_status_earnings')
         batch_op.drop_index('ix_alliance_listings_status_rate')
         batch_op.drop_index(batch_op.f('ix_alliance_listings_shop_id'))
         batch_op.drop_index(batch_op.f('ix_alliance_listings_category_id'))
