@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,3 +95,47 @@ async def test_unreadable_bodies_name_the_body(api: Api) -> None:
     r = await api.call("POST", "/api/v1/videos", token, content=b"--x\r\nbroken",
                        headers={"content-type": "multipart/form-data; boundary=x"})
     assert r.status_code == 422 and r.json()["field"] in {"body", "file"}, r.text
+
+
+def _unbounded(spec: dict[str, Any], schema: dict[str, Any], where: str, seen: set[str]) -> list[str]:
+    """Every array (and free-form object) in a request schema that has no upper bound on its length."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        return _unbounded(spec, spec["components"]["schemas"][name], f"{where}>{name}", seen | {name})
+    found = []
+    if schema.get("type") == "array" and "maxItems" not in schema and schema.get("format") != "binary":
+        items = schema.get("items", {})
+        if items.get("format") != "binary":  # files are bounded by the body limit
+            found.append(where)
+    if isinstance(schema.get("additionalProperties"), dict) and "maxProperties" not in schema:
+        found.append(where)
+    for key, sub in schema.get("properties", {}).items():
+        found += _unbounded(spec, sub, f"{where}.{key}", seen)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            found += _unbounded(spec, schema[key], f"{where}[]", seen)
+    for key in ("anyOf", "allOf", "oneOf", "prefixItems"):
+        for sub in schema.get(key, []):
+            found += _unbounded(spec, sub, where, seen)
+    return found
+
+
+async def test_every_list_in_a_request_is_bounded(api: Api) -> None:
+    """A checkout with two million items is a 422, not 500 MB of memory: every list has a max_length."""
+    spec = api.app.openapi()
+    unbounded = []
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                unbounded += _unbounded(spec, content["schema"], f"{method.upper()} {path}", set())
+            for param in op.get("parameters", []):
+                unbounded += _unbounded(spec, param.get("schema", {}), f"{method.upper()} {path} ?{param['name']}",
+                                        set())
+    assert unbounded == []
+    buyer = await api.user()
+    items = b'{"sku_id": 1, "quantity": 1},' * 200_000
+    r = await api.call("POST", "/api/v1/checkout", buyer, content=b'{"items": [' + items[:-1] + b'], "address": {}}',
+                       headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["field"] == "items", r.text[:300]

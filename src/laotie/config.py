@@ -141,6 +141,14 @@ class Settings(BaseSettings):
     chat_stats_seconds: float = Field(1.0, gt=0)
     chat_history_limit: int = Field(50, ge=1, le=500)
 
+    # Request bodies, refused with 413 beyond these (by Content-Length at once, or counted as they
+    # arrive). 0 for images/videos: derived from max_image_bytes (six photos, as a review or an
+    # after-sale request takes) or video_max_bytes, plus room for the multipart envelope.
+    body_max_json_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    body_max_form_bytes: int = Field(1024 * 1024, ge=1024)
+    body_max_image_bytes: int = Field(0, ge=0)
+    body_max_video_bytes: int = Field(0, ge=0)
+
     jobs_enabled: bool = True
     jobs_interval_seconds: float = 15.0
     log_sql: bool = False
@@ -155,6 +163,17 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlFileSource(settings_cls), file_secret_settings)
+
+    def body_limit(self, kind: Literal["json", "form", "image", "video"]) -> int:
+        """The largest request body a route of this kind accepts, in bytes."""
+        envelope = 256 * 1024
+        if kind == "json":
+            return self.body_max_json_bytes
+        if kind == "form":
+            return self.body_max_form_bytes
+        if kind == "image":
+            return self.body_max_image_bytes or 6 * self.max_image_bytes + envelope
+        return self.body_max_video_bytes or self.video_max_bytes + envelope
 
     @property
     def is_sqlite(self) -> bool:

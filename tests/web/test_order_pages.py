@@ -67,13 +67,13 @@ async def test_refund_request_takes_photos_like_a_review(api: Api) -> None:
     fields = {"csrf_token": csrf_of(form.text), "kind": "refund_only", "reason": "quality", "description": "cracked"}
 
     # A file that is no picture is refused beside the form, and no request is left behind.
-    r = await api.client.post(f"/aftersales/new/{order_id}", data=fields,
+    r = await api.client.post(f"/aftersales/new/{order_id}", data=fields, params={"csrf_token": fields["csrf_token"]},
                               files=[("images", ("notes.txt", b"not a picture", "text/plain"))])
     assert r.status_code == 400 and "JPEG, PNG or WebP" in r.text
     async with api.db.transaction() as s:
         assert (await s.execute(select(Aftersale))).scalars().all() == []
 
-    r = await api.client.post(f"/aftersales/new/{order_id}", data=fields,
+    r = await api.client.post(f"/aftersales/new/{order_id}", data=fields, params={"csrf_token": fields["csrf_token"]},
                               files=[("images", ("a.png", PNG, "image/png")), ("images", ("b.png", PNG, "image/png"))])
     assert r.status_code == 303, r.text
     async with api.db.transaction() as s:

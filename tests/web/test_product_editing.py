@@ -50,8 +50,8 @@ async def test_details_and_images(api: Api) -> None:
     assert (await _product(api, product_id))[0].description == "Hand-fried."
 
     for _ in range(3):
-        r = await api.client.post(f"/merchant/products/{product_id}/images/upload", data={
-            "csrf_token": token, "back": "edit"}, files={"file": ("a.png", PNG, "image/png")})
+        r = await api.client.post(f"/merchant/products/{product_id}/images/upload?csrf_token={token}", data={
+            "back": "edit"}, files={"file": ("a.png", PNG, "image/png")})
         assert r.status_code == 303 and r.headers["location"].endswith("?saved=images")
     _, _, images = await _product(api, product_id)
     first, second, third = (i.id for i in images)

@@ -94,7 +94,8 @@ async def arbitrate(aftersale_id: PathId, body: ArbitrationIn, request: Request,
 
 
 @router.get("/shops/mine/aftersales")
-async def shop_queue(user: CurrentUser, s: Session, status: list[str] | None = Query(None)) -> list[AftersaleOut]:
+async def shop_queue(user: CurrentUser, s: Session, status: list[str] | None = Query(None, max_length=10)
+                     ) -> list[AftersaleOut]:
     return [out(a) for a in await policies.shop_queue(s, user, status)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 
 from laotie.catalog import service
 from laotie.catalog.repository import ProductQuery
@@ -26,6 +26,7 @@ from laotie.catalog.schemas import (
 )
 from laotie.identity.auth import CurrentUser
 from laotie.kit.http import Session, get_db
+from laotie.kit.limits import multipart_body, upload, uploaded_files
 from laotie.kit.types import MAX_FEN, MAX_ID, PathId
 from laotie.models import Category, Product, Shop, Sku
 
@@ -166,10 +167,13 @@ async def update_sku(sku_id: PathId, body: SkuPatch, user: CurrentUser, s: Sessi
     return sku_out(sku)
 
 
-@router.post("/products/{product_id}/images", status_code=201)
-async def upload_image(product_id: PathId, request: Request, user: CurrentUser, s: Session,
-                       file: Annotated[UploadFile, File()]) -> dict[str, str]:
+@router.post("/products/{product_id}/images", status_code=201,
+             openapi_extra=multipart_body({"file": "a JPEG, PNG or WebP image"}, required=("file",)))
+@upload("image")
+async def upload_image(product_id: PathId, request: Request, user: CurrentUser, s: Session) -> dict[str, str]:
+    """The body is read only after the caller is authenticated, and never past the image limit."""
     settings = get_db(request).settings
+    file = (await uploaded_files(request, "file"))[0]
     data = await file.read(settings.max_image_bytes + 1)
     image = await service.add_product_image(s, user, product_id, data, media_dir=settings.media_dir,
                                             max_bytes=settings.max_image_bytes)

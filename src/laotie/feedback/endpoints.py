@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 
 from laotie.feedback.schemas import (
     ConversationOut,
@@ -23,6 +23,7 @@ from laotie.feedback.schemas import (
 from laotie.feedback.service import messages, reviews
 from laotie.identity.auth import CurrentUser
 from laotie.kit.http import Session, get_db
+from laotie.kit.limits import multipart_body, upload, uploaded_files
 from laotie.kit.types import PathId
 from laotie.models import Review
 from laotie.trust.score.service import scores
@@ -70,12 +71,14 @@ async def reply(review_id: PathId, body: ReplyIn, user: CurrentUser, s: Session)
     return review_out(*(await reviews.with_names(s, [r]))[0])
 
 
-@router.post("/reviews/{review_id}/images")
-async def add_images(review_id: PathId, request: Request, user: CurrentUser, s: Session,
-                     files: Annotated[list[UploadFile], File()]) -> ReviewOut:
+@router.post("/reviews/{review_id}/images",
+             openapi_extra=multipart_body({"files": "JPEG, PNG or WebP images"}, required=("files",),
+                                          many=("files",)))
+@upload("image")
+async def add_images(review_id: PathId, request: Request, user: CurrentUser, s: Session) -> ReviewOut:
     """Photos on your own review (JPEG, PNG or WebP; at most six per review)."""
     settings = get_db(request).settings
-    data = [await f.read(settings.max_image_bytes + 1) for f in files]
+    data = [await f.read(settings.max_image_bytes + 1) for f in await uploaded_files(request, "files")]
     r = await reviews.add_review_images(s, user, review_id, data, media_dir=settings.media_dir,
                                         max_bytes=settings.max_image_bytes)
     return review_out(r, user.display_name)

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from laotie.kit.db import Database, in_retried_transaction, is_retryable
 from laotie.kit.errors import DomainError
+from laotie.kit.limits import BodyLimit
 
 
 def get_db(request: Request) -> Database:
@@ -86,6 +87,8 @@ def http_error(exc: StarletteHTTPException) -> tuple[int, dict[str, object]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_middleware(BodyLimit)
+
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status)

@@ -356,7 +356,8 @@ def route_errors(route: Any) -> dict[int, set[str]]:
         fn = _plain_function(call)
         if fn is not None:
             found |= errors_of(fn)
-    if route.body_field is not None:
+    # An upload route reads its multipart body itself (after authenticating) and documents it in openapi_extra.
+    if route.body_field is not None or "requestBody" in (route.openapi_extra or {}):
         found |= {BODY_TOO_LARGE, INVALID_REQUEST}
     if dependant.path_params or dependant.query_params or dependant.header_params or dependant.cookie_params:
         found.add(INVALID_REQUEST)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.identity.auth import CurrentUser, api_user
+from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
+from laotie.kit.limits import MAX_FORM_FIELDS, multipart_body, upload, uploaded_files
 from laotie.kit.types import MAX_ID, PathId
 from laotie.models import User, Video
 from laotie.social.videos import service as videos
@@ -67,11 +69,14 @@ async def _view_out(s: AsyncSession, video_id: int, viewer: User | None) -> Vide
     return video_out(view.video, view.owner, view.products, view.liked)
 
 
-@router.post("/videos", status_code=201)
-async def upload_video(request: Request, file: Annotated[UploadFile, File(description="an MP4 file")],
-                       caption: Annotated[str, Form(max_length=videos.MAX_CAPTION)] = "",
-                       product_ids: Annotated[list[str] | None, Form(
-                           description="repeat the field, or give a comma-separated list")] = None) -> VideoOut:
+@router.post("/videos", status_code=201, openapi_extra=multipart_body(
+    {"file": "an MP4 file"},
+    {"caption": {"type": "string", "maxLength": videos.MAX_CAPTION, "default": ""},
+     "product_ids": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_FORM_FIELDS,
+                     "description": "repeat the field, or give a comma-separated list"}},
+    required=("file",)))
+@upload("video")
+async def upload_video(request: Request) -> VideoOut:
     """Upload an MP4 with its caption and product cart (视频页购物车).
 
     No request-wide transaction here: copying a large file and taking its poster frame
@@ -81,9 +86,18 @@ async def upload_video(request: Request, file: Annotated[UploadFile, File(descri
     that deletes the staged file if it rolls back.
     """
     db = get_db(request)
-    ids = videos.parse_product_ids(product_ids or [])
-    async with db.transaction() as s:
+    async with db.transaction() as s:  # who is asking, before a byte of the body is read
         user = await api_user(request, s)
+        videos.ensure_may_post(user)
+    form = await request.form()
+    raw_caption = form.get("caption")
+    caption = raw_caption if isinstance(raw_caption, str) else ""
+    if len(caption) > videos.MAX_CAPTION:
+        raise DomainError(f"caption: at most {videos.MAX_CAPTION} characters", code="invalid_request",
+                          status=422, field="caption")
+    ids = videos.parse_product_ids([v for v in form.getlist("product_ids") if isinstance(v, str)])
+    file = (await uploaded_files(request, "file"))[0]
+    async with db.transaction() as s:
         await videos.check_upload(s, user, caption=caption, product_ids=ids)
     staged = await videos.stage_video(db.settings, file.file)
     async with db.transaction() as s:

@@ -12,6 +12,7 @@ from laotie.aftersales.service import claims, policies, requests
 from laotie.aftersales.standing import standing
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
+from laotie.kit.limits import upload
 from laotie.kit.money import parse_yuan
 from laotie.kit.types import PathId
 from laotie.models import utcnow
@@ -53,6 +54,7 @@ async def new_request(request: Request, order_id: PathId, s: Session, user: Page
 
 
 @router.post("/aftersales/new/{order_id}")
+@upload("image")
 async def create_request(request: Request, order_id: PathId, s: Session, user: PageUser, data: Form) -> Response:
     settings = get_db(request).settings
     # The same upload path as a review's photos: files named "images", checked by their bytes.

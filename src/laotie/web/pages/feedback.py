@@ -14,6 +14,7 @@ from laotie.feedback.errors import FeedbackInvalid
 from laotie.feedback.service import messages, reviews
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
+from laotie.kit.limits import upload
 from laotie.kit.types import PathId
 from laotie.orders.service import queries
 from laotie.trust.score.service import scores
@@ -51,6 +52,7 @@ async def reviews_card(request: Request, order_id: PathId, s: Session, user: Pag
 
 
 @router.post("/feedback/orders/{order_id}/reviews")
+@upload("image")
 async def post_review(request: Request, order_id: PathId, s: Session, user: PageUser, data: Form) -> Response:
     settings = get_db(request).settings
     uploads = [f for f in (await request.form()).getlist("images") if isinstance(f, UploadFile) and f.filename]

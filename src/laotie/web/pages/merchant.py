@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response
 
 from laotie.catalog import service as catalog
 from laotie.catalog.errors import NoShop
@@ -12,6 +12,7 @@ from laotie.identity import service as identity
 from laotie.identity.auth import require_role
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
+from laotie.kit.limits import upload, uploaded_files
 from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
 from laotie.ledger import service as ledger
@@ -268,10 +269,12 @@ async def remove_sku(request: Request, sku_id: PathId, s: Session, user: PageUse
 
 
 @router.post("/products/{product_id}/images/upload")
-async def upload_image(request: Request, product_id: PathId, s: Session, user: PageUser,
-                       file: Annotated[UploadFile, File()], form: Form) -> Response:
+@upload("image")
+async def upload_image(request: Request, product_id: PathId, s: Session, user: PageUser, form: Form) -> Response:
+    """Signed in and CSRF-checked (from the form's action URL) before the file is read."""
     settings = get_db(request).settings
-    data = await file.read(settings.max_image_bytes + 1)
+    files = await uploaded_files(request, "file", required=False)
+    data = await files[0].read(settings.max_image_bytes + 1) if files else b""
     try:
         async with attempt(s):
             await catalog.add_product_image(s, user, product_id, data, media_dir=settings.media_dir,

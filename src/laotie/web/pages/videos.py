@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Request, Response, UploadFile
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.catalog import service as catalog
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
+from laotie.kit.limits import upload, uploaded_files
 from laotie.kit.types import PathId
 from laotie.models import User
 from laotie.social.videos import service as videos
 from laotie.social.videos.errors import BadVideo
-from laotie.web.render import Form, LoginRequired, MaybeUser, PageUser, attempt, page_user, redirect, render
+from laotie.web.render import Form, LoginRequired, MaybeUser, PageUser, attempt, form, page_user, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,11 +58,18 @@ async def _signed_in(request: Request, s: AsyncSession) -> User:
 
 
 @router.post("/videos/upload")
-async def upload(request: Request, data: Form, file: Annotated[UploadFile | None, File()] = None) -> Response:
+@upload("video")
+async def post_video(request: Request) -> Response:
     """Post a video. Like the API, it checks first, stages the file with no database connection
-    held, then writes the rows in a short transaction of their own (see video_endpoints.upload_video)."""
+    held, then writes the rows in a short transaction of their own (see video_endpoints.upload_video).
+    The visitor is signed in and the CSRF token checked (from the action URL) before the body is read."""
     db = get_db(request)
+    async with db.transaction() as s:
+        user = await _signed_in(request, s)
+        videos.ensure_may_post(user)
+    data = await form(request)
     posted = await request.form()  # parsed once, cached: the checkboxes repeat product_ids
+    files = await uploaded_files(request, "file", required=False)
     raw_ids = [v for v in posted.getlist("product_ids") if isinstance(v, str)]
     caption = data.get("caption", "")
 
@@ -72,16 +80,13 @@ async def upload(request: Request, data: Form, file: Annotated[UploadFile | None
                                       error_code=exc.code, caption=caption[:videos.MAX_CAPTION],
                                       chosen=[v.strip() for v in raw_ids])
 
-    async with db.transaction() as s:
-        user = await _signed_in(request, s)
-        videos.ensure_may_post(user)
     try:
         ids = videos.parse_product_ids(raw_ids)
         async with db.transaction() as s:
             await videos.check_upload(s, user, caption=caption, product_ids=ids)
-        if file is None or not file.filename:
+        if not files:
             raise BadVideo("choose an MP4 file to upload", field="file")
-        staged = await videos.stage_video(db.settings, file.file)
+        staged = await videos.stage_video(db.settings, files[0].file)
         async with db.transaction() as s:
             video = await videos.publish_video(s, user, staged, caption=caption, product_ids=ids)
     except DomainError as exc:
