@@ -261,14 +261,15 @@ async def bench_library(db: Database, listings_n: int, queries: int, progress: P
     prices = [rng.randrange(500, 100_000) for _ in range(listings_n)]
     rates = [rng.randrange(100, 5_000) for _ in range(listings_n)]
     await _bulk(db, Product, [{"shop_id": shop_ids[i % shops], "category_id": cats[i],
-                               "title": f"{words[i % len(words)]} {i}", "status": "published",
+                               "title": f"{rng.choice(words)} {i}", "status": "published",
                                "min_price": prices[i], "sold_count": rng.randrange(0, 5_000)}
                               for i in range(listings_n)], progress, task)
     bands = ["优", "良", "良", "new", "差"]
+    shop_band = [rng.choice(bands) for _ in range(shops)]  # a shop's band, independent of what it sells
     await _bulk(db, AllianceListing, [{"product_id": first + 1 + i, "shop_id": shop_ids[i % shops],
                                        "category_id": cats[i], "rate_bps": rates[i], "price": prices[i],
                                        "sort_earnings": prices[i] * rates[i], "sales_30d": rng.randrange(0, 500),
-                                       "band": bands[(i % shops) % len(bands)], "reliable": rng.random() < 0.2,
+                                       "band": shop_band[i % shops], "reliable": rng.random() < 0.2,
                                        "status": "active" if rng.random() < 0.95 else "paused"}
                                       for i in range(listings_n)], progress, task)
     progress.remove_task(task)

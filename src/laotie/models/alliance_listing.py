@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from laotie.models.base import Base, BigId, CreatedMixin, IdMixin, UTCDateTime
 
 LISTING_STATUSES = ("active", "paused", "withdrawn")
+_FILTERS = ("price", "rate_bps", "sales_30d", "band", "reliable", "category_id")
+
+
+def _but(column: str) -> tuple[str, ...]:
+    return tuple(c for c in _FILTERS if c != column)
 
 
 class AllianceListing(IdMixin, CreatedMixin, Base):
@@ -17,11 +22,12 @@ class AllianceListing(IdMixin, CreatedMixin, Base):
     # The library is searched by creators all day: each sort order walks its own index and stops
     # after a page, instead of joining and sorting every listing.
     __table_args__ = (
-        Index("ix_alliance_listings_status_rate", "status", "rate_bps", "id"),
-        Index("ix_alliance_listings_status_earnings", "status", "sort_earnings", "id"),
-        Index("ix_alliance_listings_status_sales", "status", "sales_30d", "id"),
-        Index("ix_alliance_listings_status_price", "status", "price", "id"),
-        Index("ix_alliance_listings_status_id", "status", "id"),
+        # Each also carries the filter columns, so walking it checks the filters without reading rows.
+        Index("ix_alliance_listings_status_rate", "status", "rate_bps", "id", *_but("rate_bps")),
+        Index("ix_alliance_listings_status_earnings", "status", "sort_earnings", "id", *_FILTERS),
+        Index("ix_alliance_listings_status_sales", "status", "sales_30d", "id", *_but("sales_30d")),
+        Index("ix_alliance_listings_status_price", "status", "price", "id", *_but("price")),
+        Index("ix_alliance_listings_status_id", "status", "id", *_FILTERS),
         CheckConstraint("rate_bps >= 0 AND rate_bps <= 10000", name="rate_within_whole"),
     )
 

@@ -61,11 +61,11 @@ def upgrade() -> None:
     with op.batch_alter_table('alliance_listings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_alliance_listings_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alliance_listings_shop_id'), ['shop_id'], unique=False)
-        batch_op.create_index('ix_alliance_listings_status_rate', ['status', 'rate_bps', 'id'], unique=False)
-        batch_op.create_index('ix_alliance_listings_status_earnings', ['status', 'sort_earnings', 'id'], unique=False)
-        batch_op.create_index('ix_alliance_listings_status_sales', ['status', 'sales_30d', 'id'], unique=False)
-        batch_op.create_index('ix_alliance_listings_status_price', ['status', 'price', 'id'], unique=False)
-        batch_op.create_index('ix_alliance_listings_status_id', ['status', 'id'], unique=False)
+        batch_op.create_index('ix_alliance_listings_status_rate', ['status', 'rate_bps', 'id', 'price', 'sales_30d', 'band', 'reliable', 'category_id'], unique=False)
+        batch_op.create_index('ix_alliance_listings_status_earnings', ['status', 'sort_earnings', 'id', 'price', 'rate_bps', 'sales_30d', 'band', 'reliable', 'category_id'], unique=False)
+        batch_op.create_index('ix_alliance_listings_status_sales', ['status', 'sales_30d', 'id', 'price', 'rate_bps', 'band', 'reliable', 'category_id'], unique=False)
+        batch_op.create_index('ix_alliance_listings_status_price', ['status', 'price', 'id', 'rate_bps', 'sales_30d', 'band', 'reliable', 'category_id'], unique=False)
+        batch_op.create_index('ix_alliance_listings_status_id', ['status', 'id', 'price', 'rate_bps', 'sales_30d', 'band', 'reliable', 'category_id'], unique=False)
 
     op.create_table('alliance_promotions',
     sa.Column('listing_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
