@@ -44,7 +44,10 @@ def _functions_of(module_name: str) -> dict[str, ast.FunctionDef | ast.AsyncFunc
     file = getattr(module, "__file__", None)
     if not file or not file.endswith(".py"):
         return {}
-    tree = ast.parse(Path(file).read_text(encoding="utf-8"), filename=file)
+    try:
+        tree = ast.parse(Path(file).read_text(encoding="utf-8"), filename=file)
+    except (OSError, SyntaxError, ValueError):  # source gone or changed since import: nothing to read
+        return {}
     index: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
 
     def visit(body: Iterable[ast.stmt], prefix: str) -> None:
@@ -90,7 +93,7 @@ def _function_node(fn: types.FunctionType) -> ast.FunctionDef | ast.AsyncFunctio
     source = "".join(lines[first:end])
     try:
         tree = ast.parse("if 1:\n" + source if indent else source)
-    except SyntaxError:
+    except (SyntaxError, ValueError):
         # A string literal that leaves the block's indentation: fall back to the whole module.
         return _functions_of(fn.__module__).get(fn.__qualname__)
     body = tree.body[0].body if indent and isinstance(tree.body[0], ast.If) else tree.body

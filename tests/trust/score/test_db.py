@@ -431,6 +431,17 @@ async def test_a_merchant_recomputes_its_category_at_most_every_ten_minutes(api:
     assert done.json()["shops"] >= 1
 
 
+async def test_a_recompute_for_a_day_before_any_score_is_refused_naming_the_day(api: Api) -> None:
+    # Found by the fuzz test: day 0001-01-01 put the window's start before the calendar (a 500).
+    op = await api.operator()
+    await api.merchant_with_product(await api.category(op))
+    for day in ("0001-01-01", "1999-12-31"):
+        r = await api.call("POST", "/api/v1/scores/recompute", op, expect=422, json={"day": day})
+        assert (r.json()["code"], r.json()["field"]) == ("invalid_request", "day")
+    async with api.db.transaction() as s:
+        assert (await s.execute(select(func.count()).select_from(ShopScoreRow))).scalar_one() == 0
+
+
 async def test_operators_change_settings_validated_with_the_field_named(api: Api) -> None:
     op = await api.operator()
     bad = await api.call("PUT", "/api/v1/scores/settings", op, expect=422,

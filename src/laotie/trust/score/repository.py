@@ -76,9 +76,15 @@ class Window:
     as_of: datetime  # the cutoff, or now while the day is still running
 
 
+# No shop can have sold anything earlier; days before it would take the window out of the calendar.
+FIRST_SCORE_DAY = date(2000, 1, 1)
+
+
 def window_for(day: date, settings: ScoreSettings, now: datetime) -> Window:
     if day > score_day(now):
         raise ScoreInvalid("day: a day that has not started has no score yet", field="day")
+    if day < FIRST_SCORE_DAY:
+        raise ScoreInvalid(f"day: scores start on {FIRST_SCORE_DAY.isoformat()}", field="day")
     cutoff = datetime.combine(day + timedelta(days=1), time(0), SCORE_TZ).astimezone(UTC)
     return Window(day=day, start=cutoff - timedelta(days=settings.window_days), cutoff=cutoff,
                   as_of=min(now, cutoff))
