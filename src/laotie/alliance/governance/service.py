@@ -22,10 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.alliance.core.commission import Shares
 from laotie.alliance.governance import repository
-from laotie.alliance.service.commissions import _party_lines, _set, _shares
+from laotie.alliance.service import commissions
 from laotie.kit.events import record_event
 from laotie.ledger import accounts as acct
-from laotie.ledger.service import post_entry
 from laotie.models import CommissionLine, utcnow
 from laotie.trust.fraud.service import PromoterCommission, RingCommissions
 from laotie.trust.governance import service as governance
@@ -39,18 +38,14 @@ async def forfeit_line(s: AsyncSession, line: CommissionLine, ring_id: int) -> S
     """Give back everything that stands of a booked line (the caller holds its row lock); what moved."""
     if line.status not in ("estimated", "settled"):
         return _NOTHING
-    moved = _shares(line, "cur")
     settled = line.status == "settled"
     # After the order completed (settle_after set), the merchant's side of the commission sits in
     # its available balance, as `AllianceHooks.completed` moved it.
     completed = settled or line.settle_after is not None
     merchant = acct.shop_available(line.shop_id) if completed else acct.shop_pending(line.shop_id)
-    party = acct.commission_available if settled else acct.commission_pending
-    await post_entry(s, "alliance.clawback" if settled else "alliance.reversed", f"cl:{line.id}:ring", [
-        (merchant, -moved.total),
-        *_party_lines(line, moved, party, 1),
-    ], memo=f"commission on order line {line.order_line_id} forfeited: fake-order ring {ring_id}")
-    _set(line, "cur", _NOTHING)
+    moved = await commissions.give_back(
+        s, line, _NOTHING, merchant=merchant, ref=f"cl:{line.id}:ring",
+        memo=f"commission on order line {line.order_line_id} forfeited: fake-order ring {ring_id}")
     line.status = "forfeited"
     await record_event(s, "commission.forfeited", {
         "commission_line_id": line.id, "order_id": line.order_id, "promoter_id": line.promoter_id,

@@ -174,20 +174,29 @@ class AllianceHooks:
         await s.flush()
 
 
-async def _move_back(s: AsyncSession, line: CommissionLine, refunded: int, merchant: tuple[str, str]) -> None:
-    """The line's refunds reached `refunded`: its commission shrinks, what moved goes back to the merchant."""
-    plan = plan_of(line)
-    now_shares = split_commission(commission_after_refunds(line.base, plan, refunded), plan)
-    moved = _shares(line, "cur") - now_shares
+async def give_back(s: AsyncSession, line: CommissionLine, now: Shares, *, merchant: tuple[str, str], ref: str,
+                    memo: str) -> Shares:
+    """The line now stands at `now`: what moved goes back to the merchant's `merchant` account, from the
+    parties' pending balances before settlement, as a clawback from their available ones after."""
+    moved = _shares(line, "cur") - now
     settled = line.status == "settled"
-    kind = "alliance.clawback" if settled else "alliance.reversed"
     account = acct.commission_available if settled else acct.commission_pending
-    await post_entry(s, kind, f"cl:{line.id}:{refunded}", [
+    await post_entry(s, "alliance.clawback" if settled else "alliance.reversed", ref, [
         (merchant, -moved.total),
         *_party_lines(line, moved, account, 1),
-    ], memo=f"commission on order line {line.order_line_id} after refunds of {refunded}")
+    ], memo=memo)
+    _set(line, "cur", now)
+    return moved
+
+
+async def _move_back(s: AsyncSession, line: CommissionLine, refunded: int, merchant: tuple[str, str]) -> None:
+    """The line's refunds reached `refunded`: its commission shrinks in proportion."""
+    plan = plan_of(line)
+    settled = line.status == "settled"
+    moved = await give_back(s, line, split_commission(commission_after_refunds(line.base, plan, refunded), plan),
+                            merchant=merchant, ref=f"cl:{line.id}:{refunded}",
+                            memo=f"commission on order line {line.order_line_id} after refunds of {refunded}")
     line.refunded = refunded
-    _set(line, "cur", now_shares)
     await record_event(s, "commission.clawed_back" if settled else "commission.reversed", {
         "commission_line_id": line.id, "promoter_id": line.promoter_id, "amount": moved.creator})
 
