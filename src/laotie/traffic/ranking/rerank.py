@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Hashable
 from datetime import datetime
 
@@ -75,7 +76,7 @@ def reserve_cold_start(st: FeedSettings, totals: DayTotals, young_item: npt.NDAr
     return page, pick
 
 
-class ExposureIndex(CandidateIndex):
+class ExposureIndex(CandidateIndex, ABC):
     """Today's exposure over the candidate index: the day's totals, the young owners, the fairness
     targets and boosts, and the served page counted into them (`FeedIndex` adds the ranking)."""
 
@@ -144,9 +145,9 @@ class ExposureIndex(CandidateIndex):
 
     # ---- internals ---------------------------------------------------------------------
 
+    @abstractmethod
     def _prepare(self, st: FeedSettings, ts: float) -> None:
         """Bring cached scores and caches up to date (the ranker's, `FeedIndex._prepare`)."""
-        raise NotImplementedError
 
     def _refresh_young(self, st: FeedSettings, ts: float) -> None:
         m, n = self._n_owners, self._hi
