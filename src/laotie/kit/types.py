@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 MAX_ID = 2**63 - 1
 MAX_FEN = 10**12  # ¥10 billion: far above any single price, far below BIGINT
@@ -15,6 +16,17 @@ def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
+
+
+# Instants the platform deals in; outside them, shifting by a time zone or a window leaves the calendar.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _in_our_era(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("must be from 2000-01-01 to 2099-12-31 (UTC)")
+    return value.astimezone(UTC)
 
 
 Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_no_nul)]
@@ -27,3 +39,5 @@ Stock = Annotated[int, Field(ge=0, le=10_000_000)]
 Bps = Annotated[int, Field(ge=0, le=10_000)]
 RefId = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# A point in time with its UTC offset, from 2000 to 2099, given back in UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_our_era)]

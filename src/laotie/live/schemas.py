@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from laotie.kit.types import Name
+from laotie.kit.types import Instant, Name
 
 
 class StreamKeyOut(BaseModel):
@@ -18,7 +18,7 @@ class StreamKeyOut(BaseModel):
 
 class SessionIn(BaseModel):
     title: Name
-    scheduled_for: AwareDatetime | None = None
+    scheduled_for: Instant | None = None
 
 
 class SessionOut(BaseModel):
@@ -41,5 +41,5 @@ class CutIn(BaseModel):
 
 
 class SuspendIn(BaseModel):
-    until: AwareDatetime
+    until: Instant
 

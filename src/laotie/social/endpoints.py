@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query
 
 from laotie.identity.auth import CurrentUser
 from laotie.kit.http import Session
-from laotie.kit.types import MAX_ID, PathId
+from laotie.kit.types import MAX_ID, Instant, PathId
 from laotie.social.follows import service as follows
 from laotie.social.inbox import service as inbox
 from laotie.social.schemas import (
@@ -45,7 +43,7 @@ async def unfollow(user_id: PathId, user: CurrentUser, s: Session) -> FollowOut:
 
 
 @router.get("/users/{user_id}/fans")
-async def fans(user_id: PathId, s: Session, before: datetime | None = None,
+async def fans(user_id: PathId, s: Session, before: Instant | None = None,
                limit: int = Query(50, ge=1, le=200)) -> list[PersonOut]:
     """Newest fans first; pass the last `since` as `before` for the next page."""
     return [PersonOut(id=p.id, name=p.name, since=p.since)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from laotie.kit.types import RefId, ShortText
+from laotie.kit.types import Instant, RefId, ShortText
 
 # Bounded only against overflow here: the 0–10000 rule is the service's, with its own code.
 ShareBps = Annotated[int, Field(ge=-(2**31), le=2**31,
@@ -18,8 +18,8 @@ ContractStatusIn = Literal["offered", "active", "declined", "withdrawn", "ended"
 class ContractIn(BaseModel):
     creator_id: RefId
     share_bps: ShareBps
-    starts_at: AwareDatetime | None = Field(None, description="default: now")
-    ends_at: AwareDatetime
+    starts_at: Instant | None = Field(None, description="default: now")
+    ends_at: Instant
 
 
 class ViolationIn(BaseModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from laotie.kit.types import PositiveFen, RefId
+from laotie.kit.types import Instant, PositiveFen, RefId
 from laotie.orders.schemas import AddressIn
 
 
@@ -76,7 +76,7 @@ class CouponIn(BaseModel):
     amount_off: PositiveFen
     min_spend: PositiveFen
     total: Annotated[int, Field(ge=1, le=1_000_000)]
-    valid_until: AwareDatetime
+    valid_until: Instant
     live_cart_only: bool = False
 
 

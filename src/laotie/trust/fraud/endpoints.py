@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from laotie.identity.auth import CurrentUser, require_role
 from laotie.kit.http import Session
-from laotie.kit.types import PathId
+from laotie.kit.types import Instant, PathId
 from laotie.models import utcnow
 from laotie.trust.fraud import service as fraud_rings
 from laotie.trust.fraud.service import REASON_MAX, RingView
@@ -24,7 +24,7 @@ class DetectIn(BaseModel):
     """The window to analyse: `days` back from `until` (default now), at most a quarter."""
 
     days: Annotated[int, Field(ge=1, le=fraud_rings.MAX_WINDOW.days)] = fraud_rings.DEFAULT_WINDOW.days
-    until: AwareDatetime | None = None
+    until: Instant | None = None
 
 
 class DecisionIn(BaseModel):
