@@ -43,6 +43,7 @@ def install_pages(app: FastAPI) -> None:
     )
     from laotie.web.pages.alliance import creator as alliance_creator
     from laotie.web.pages.alliance import merchant as alliance_merchant
+    from laotie.web.pages.alliance import operator as alliance_operator
     from laotie.web.pages.alliance import partners as alliance_partners
 
     app.add_middleware(BlankQueryFields)
@@ -50,7 +51,7 @@ def install_pages(app: FastAPI) -> None:
     for module in (account, aftersales, storefront, live, gifts, buyer, merchant, operator, live_watch, social, videos,
                    feedback, scores, traffic,
                    governance, fraud, links, payouts, alliance_creator,
-                   alliance_merchant, alliance_partners):
+                   alliance_merchant, alliance_partners, alliance_operator):
         app.include_router(module.router)
 
     api_handlers = {kind: cast(Callable[[Request, Exception], Awaitable[Response]], app.exception_handlers[kind])

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.catalog import service as catalog
-from laotie.models import AllianceListing, CommissionLine, Product, User
+from laotie.models import AllianceFloor, AllianceListing, CommissionLine, Product, User
 
 # Lines that cost the shop something now or did: forfeited lines went back to the shop.
 COSTING = ("estimated", "settled")
@@ -59,3 +59,8 @@ async def shop_commission_lines(s: AsyncSession, merchant: User, limit: int = 50
     q = (select(CommissionLine).where(CommissionLine.shop_id == shop.id, CommissionLine.status != "placed")
          .order_by(CommissionLine.id.desc()).limit(limit))
     return list((await s.execute(q)).scalars().all())
+
+
+async def floors(s: AsyncSession) -> dict[int, AllianceFloor]:
+    """The commission floors operators set, by category id (a category without one uses the default)."""
+    return {f.category_id: f for f in (await s.execute(select(AllianceFloor))).scalars().all()}

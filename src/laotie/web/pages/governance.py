@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from laotie.alliance import repository as alliance
 from laotie.identity import repository as identity_repository
 from laotie.identity.auth import require_role
 from laotie.kit.errors import DomainError
@@ -198,7 +199,7 @@ async def order_review_page(request: Request, order_id: PathId, s: Session, user
     """An order in a dispute, claim, case or ring, for the operator judging it (the read is audited)."""
     review = await governance.read_order(s, user, order_id)
     return render(request, "order.html", user=user, view=review.view, paying=False, aftersales=review.aftersales,
-                  review_grounds=review.grounds)
+                  review_grounds=review.grounds, commission_lines=await alliance.lines_of_order(s, order_id))
 
 
 async def _mine(request: Request, s: Session, user: User, status_code: int = 200, **extra: Any) -> Response:
