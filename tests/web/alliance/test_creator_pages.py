@@ -76,3 +76,10 @@ async def test_creator_pages_refuse_other_roles(api: Api) -> None:
     api.client.cookies.clear()
     r = await api.client.get("/alliance")
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+async def test_profile_sells_the_showcase_with_the_profile_as_source(api: Api) -> None:
+    w = await earn(api)
+    page = await api.client.get(f"/u/{w['creator_id']}")
+    assert page.status_code == 200 and f'data-showcase-product="{w["product"]}"' in page.text
+    assert f'href="/checkout?sku={w["sku"]}&src=profile:{w["creator_id"]}"' in page.text

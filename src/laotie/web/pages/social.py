@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
+from laotie.alliance.service import promotions
+from laotie.catalog import service as catalog
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
@@ -25,7 +27,14 @@ HEARTBEAT_SECONDS = 20.0
 
 @router.get("/u/{user_id}")
 async def profile_page(request: Request, user_id: PathId, s: Session, user: MaybeUser) -> Response:
-    return render(request, "social/profile.html", user=user, p=await profiles.profile_view(s, user_id, user))
+    view = await profiles.profile_view(s, user_id, user)
+    # The showcase (橱窗): library products the person promotes, bought here with the profile as source.
+    promoted = []
+    for _, _, product in await promotions.showcase(s, user_id):
+        if not product.is_external:
+            skus = (await catalog.product_view(s, product.id)).skus
+            promoted.append((product, next(iter(skus), None)))
+    return render(request, "social/profile.html", user=user, p=view, promoted=promoted)
 
 
 @router.post("/u/{user_id}/{action}")
