@@ -50,6 +50,12 @@ async def test_json_body_refused_by_content_length_before_reading(api: Api) -> N
                               headers={"content-type": "application/json", "content-length": str(body.total)})
     _is_413_json(r)
     assert body.pulled == 0
+    # whatever the method: a GET with a body is read by a route as well
+    body = Body(20 * 1024 * 1024)
+    r = await api.client.request("GET", "/api/v1/products", content=body,
+                                 headers={"content-type": "application/json", "content-length": str(body.total)})
+    _is_413_json(r)
+    assert body.pulled == 0
 
 
 async def test_chunked_json_body_is_counted_and_stopped(api: Api) -> None:

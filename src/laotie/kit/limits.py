@@ -21,7 +21,6 @@ from laotie.kit.errors import DomainError
 UploadKind = Literal["image", "video"]
 F = TypeVar("F", bound=Callable[..., Any])
 _MARK = "__laotie_upload__"
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Starlette's form parser refuses more parts than this (its default), so a repeated field is bounded too.
 MAX_FORM_FIELDS = 1000
 
@@ -76,7 +75,7 @@ class BodyLimit:
         return int(settings.body_limit("json" if path.startswith("/api/") else "form"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope)
