@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import Api
+from tests.support import Api, both_databases
 
 
 async def test_register_login_logout(api: Api) -> None:
@@ -33,6 +33,13 @@ async def test_refusals(api: Api) -> None:
     assert r.json()["field"] == "roles.0"
     assert (await api.call("GET", "/api/v1/me", expect=401)).json()["code"] == "not_authenticated"
     assert (await api.call("GET", "/api/v1/me", "lt_forged", expect=401)).json()["code"] == "not_authenticated"
+
+
+@both_databases
+async def test_a_login_name_with_a_nul_is_malformed_input(api: Api) -> None:
+    # Found by the fuzz test on PostgreSQL, whose text cannot hold NUL: the user lookup failed (500).
+    r = await api.call("POST", "/api/v1/auth/tokens", expect=422, json={"username": "li\x00lei", "password": "x"})
+    assert (r.json()["code"], r.json()["field"]) == ("invalid_request", "username")
 
 
 async def test_roles(api: Api) -> None:

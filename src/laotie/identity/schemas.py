@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from laotie.kit.types import Name
+from laotie.kit.types import Name, NoNul
 from laotie.models import User
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,40}$")]
@@ -22,7 +22,7 @@ class RegisterIn(BaseModel):
 
 
 class LoginIn(BaseModel):
-    username: Annotated[str, Field(min_length=1, max_length=40)]
+    username: Annotated[str, Field(min_length=1, max_length=40), NoNul]
     password: Annotated[str, Field(min_length=1, max_length=200)]
 
 

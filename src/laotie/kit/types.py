@@ -29,7 +29,9 @@ def _in_our_era(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_no_nul)]
+# PostgreSQL text cannot hold NUL: any string that reaches a query refuses it as malformed.
+NoNul = AfterValidator(_no_nul)
+Name = Annotated[str, Field(min_length=1, max_length=120), NoNul]
 ShortText = Annotated[str, Field(max_length=500), AfterValidator(_no_nul)]
 LongText = Annotated[str, Field(max_length=20_000), AfterValidator(_no_nul)]
 Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
