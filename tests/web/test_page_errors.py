@@ -59,3 +59,21 @@ async def test_page_refusals_are_html_with_the_signed_in_header(api: Api) -> Non
     assert r.status_code == 422 and r.json()["code"] == "invalid_request"
     r = await api.client.get("/api/v1/no-such-thing")
     assert r.status_code == 404 and r.json()["code"] == "not_found"
+
+
+async def test_a_crash_on_a_page_is_the_html_error_page(api: Api) -> None:
+    import httpx
+
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    api.app.add_api_route("/boom-page", boom, include_in_schema=False)
+    api.app.add_api_route("/api/v1/boom", boom, include_in_schema=False)
+    transport = httpx.ASGITransport(app=api.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test") as client:
+        r = await client.get("/boom-page")
+        _is_error_page(r, 500)
+        assert 'data-code="internal_error"' in r.text and "a bug" not in r.text
+        r = await client.get("/api/v1/boom")
+        assert r.status_code == 500 and r.json() == {"code": "internal_error", "field": None,
+                                                     "message": "something went wrong on our side"}
