@@ -120,17 +120,18 @@ async def pay_in_sandbox(s: AsyncSession, settings: Settings, payment_id: int, a
 
 async def place_order(s: AsyncSession, settings: Settings, buyer: User, sku_id: int, quantity: int,
                       address: checkout_service.Address, fate: str, tracking: str, *,
-                      device_fp: str | None = None) -> int | None:
+                      device_fp: str | None = None, source: str = "direct") -> int | None:
     """Check out one SKU and take the order as far as `fate`; None when the checkout is refused.
 
     `device_fp` is the ordering device's fingerprint (`checkout.device_fingerprint`), as the
     pages pass it; the shop floor's buyers leave it out, like API clients that send none.
+    `source` is where the buyer came from (`profile:<creator id>` for an alliance sale).
     """
     try:
         async with s.begin_nested():
             result = await checkout_service.checkout(
                 s, settings, buyer, [checkout_service.LineRequest(sku_id, quantity)], address,
-                device_fp=device_fp)
+                device_fp=device_fp, source=source)
     except DomainError:  # sold out or over a purchase limit: a real buyer would just move on
         return None
     order_id = result.order_ids[0]

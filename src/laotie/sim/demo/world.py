@@ -19,7 +19,7 @@ from laotie.identity import service as identity
 from laotie.kit.db import Database
 from laotie.models import User, utcnow
 from laotie.orders.service import checkout as checkout_service
-from laotie.sim.demo import platform, trust
+from laotie.sim.demo import alliance, platform, trust
 from laotie.sim.demo.platform import DEMO_PASSWORD, Placed, Progress, place_order
 
 __all__ = ["DEMO_PASSWORD", "DemoSize", "DemoWorld", "progress_total", "seed_demo"]
@@ -70,7 +70,7 @@ def progress_total(size: DemoSize) -> int:
     categories = len(CATEGORIES) + sum(len(children) for _, children in CATEGORIES.values())
     return (categories + size.merchants + size.creators + size.consumers + size.orders
             + size.consumers + size.videos + size.merchants + platform.AFTERSALE_STEPS + size.coin_buyers + 1
-            + trust.step_count(size.merchants, size.message_threads) + size.feed_viewers)
+            + trust.step_count(size.merchants, size.message_threads) + alliance.step_count() + size.feed_viewers)
 
 
 def _joined_days_ago(user: User, days: float) -> None:
@@ -197,11 +197,14 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
     # After the ring's orders, which count in their shop's score until an operator confirms the ring.
     await trust.seed_scores(cast, showcase)
     await trust.seed_official_tag(cast)
+    await alliance.seed_alliance(cast)
     # Last, so the pages it serves rank with the scores, reliable goods and the official tag in place.
     await platform.seed_feed(cast, size.feed_viewers)
 
     world.logins = {"operator": "operator", "merchant": "merchant1", "creator": "creator1",
                     "consumer": "consumer1"}
+    if cast.counts.get("alliance_listings"):
+        world.logins |= {"group leader": "leader1", "MCN": "mcn1"}
     world.counts = {"categories": len(leaf_ids) + len(CATEGORIES), "merchants": size.merchants,
                     "products": size.merchants * size.products_per_merchant, "creators": size.creators,
                     "consumers": size.consumers, **{f"orders_{k}": v for k, v in sorted(made.items())},
