@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Request
 
 from laotie.aftersales.schemas import (
@@ -21,7 +23,7 @@ from laotie.aftersales.service import claims, policies, requests
 from laotie.aftersales.standing import standing
 from laotie.identity.auth import CurrentUser
 from laotie.kit.http import Session, get_db
-from laotie.kit.types import PathId
+from laotie.kit.types import NoNul, PathId
 from laotie.models import Aftersale, CounterfeitClaim, utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["aftersales"])
@@ -128,8 +130,8 @@ async def file_claim(body: ClaimIn, request: Request, user: CurrentUser, s: Sess
 
 
 @router.get("/claims")
-async def claim_queue(user: CurrentUser, s: Session, status: str | None = Query("filed", max_length=20)
-                      ) -> list[ClaimOut]:
+async def claim_queue(user: CurrentUser, s: Session,
+                      status: Annotated[str | None, Query(max_length=20), NoNul] = "filed") -> list[ClaimOut]:
     return [claim_out(c) for c in await claims.queue(s, user, status)]
 
 

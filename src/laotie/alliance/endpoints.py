@@ -27,7 +27,7 @@ from laotie.alliance.schemas import (
 from laotie.alliance.service import listings, promotions
 from laotie.identity.auth import CurrentUser
 from laotie.kit.http import Session, get_db
-from laotie.kit.types import MAX_ID, PathId
+from laotie.kit.types import MAX_ID, NoNul, PathId
 from laotie.ledger import service as ledger
 from laotie.models import AllianceListing, AlliancePromotion, CommissionLine
 
@@ -55,7 +55,7 @@ def line_out(c: CommissionLine) -> CommissionLineOut:
 
 @router.get("/library")
 async def library(request: Request, s: Session,
-                  q: Annotated[str | None, Query(max_length=60)] = None,
+                  q: Annotated[str | None, Query(max_length=60), NoNul] = None,
                   category_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                   min_rate_bps: Annotated[int | None, Query(ge=0, le=10_000)] = None,
                   max_price: Annotated[int | None, Query(ge=0, le=10**12)] = None,

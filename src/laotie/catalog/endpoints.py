@@ -27,7 +27,7 @@ from laotie.catalog.schemas import (
 from laotie.identity.auth import CurrentUser
 from laotie.kit.http import Session, get_db
 from laotie.kit.limits import multipart_body, upload, uploaded_files
-from laotie.kit.types import MAX_FEN, MAX_ID, PathId
+from laotie.kit.types import MAX_FEN, MAX_ID, NoNul, PathId
 from laotie.models import Category, Product, Shop, Sku
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
@@ -115,7 +115,7 @@ async def create_product(body: ProductIn, user: CurrentUser, s: Session) -> Prod
 @router.get("/products")
 async def search_products(
     s: Session,
-    q: Annotated[str | None, Query(max_length=80)] = None,
+    q: Annotated[str | None, Query(max_length=80), NoNul] = None,
     category_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     shop_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     min_price: Annotated[int | None, Query(ge=0, le=MAX_FEN)] = None,

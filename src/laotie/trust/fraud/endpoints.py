@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from laotie.identity.auth import CurrentUser, require_role
 from laotie.kit.http import Session
-from laotie.kit.types import Instant, PathId
+from laotie.kit.types import Instant, NoNul, PathId
 from laotie.models import utcnow
 from laotie.trust.fraud import service as fraud_rings
 from laotie.trust.fraud.service import REASON_MAX, RingView
@@ -28,7 +28,7 @@ class DetectIn(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX)]
+    reason: Annotated[str, Field(min_length=1, max_length=REASON_MAX), NoNul]
 
 
 class EvidenceOut(BaseModel):
