@@ -83,3 +83,15 @@ async def test_profile_sells_the_showcase_with_the_profile_as_source(api: Api) -
     page = await api.client.get(f"/u/{w['creator_id']}")
     assert page.status_code == 200 and f'data-showcase-product="{w["product"]}"' in page.text
     assert f'href="/checkout?sku={w["sku"]}&src=profile:{w["creator_id"]}"' in page.text
+
+
+async def test_video_upload_offers_the_showcase(api: Api) -> None:
+    w = await earn(api)
+    await sign_in(api, await _name(api, str(w["creator"])))
+    page = await api.client.get("/videos/upload")
+    assert page.status_code == 200 and f'data-showcase-pick="{w["product"]}"' in page.text
+    other = await api.user("creator")
+    api.client.cookies.clear()
+    await sign_in(api, await _name(api, other))
+    page = await api.client.get("/videos/upload")
+    assert "data-showcase-pick" not in page.text and 'href="/alliance"' in page.text

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laotie.alliance.service import promotions
 from laotie.catalog import service as catalog
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
@@ -37,9 +38,13 @@ async def _upload_page(request: Request, s: AsyncSession, user: User, status_cod
             products = [p for p in rows if p.status == "published" and not p.is_external]
         except DomainError:  # no shop yet
             products = []
+    # A creator's showcase (橱窗): library products whose sales from the video are theirs (好物联盟).
+    promoted = ([p for _, _, p in await promotions.showcase(s, user.id) if not p.is_external]
+                if user.has_role("creator") else [])
     extra.setdefault("caption", "")
     extra.setdefault("chosen", [])
     return render(request, "videos/upload.html", status_code=status_code, user=user, products=products,
+                  promoted=promoted,
                   is_creator=user.has_role("creator"), mine=await videos.videos_of(s, user.id, limit=50),
                   max_mib=max(1, get_db(request).settings.video_max_bytes // (1024 * 1024)),
                   max_products=videos.MAX_CART_PRODUCTS, **extra)
