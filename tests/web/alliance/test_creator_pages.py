@@ -26,6 +26,7 @@ async def test_library_adds_in_one_tap_and_refuses_in_place(api: Api) -> None:
     # Filters that match nothing, and malformed ones that are simply not applied.
     assert f'data-listing="{listing}"' not in (await api.client.get("/alliance?min_rate=25")).text
     assert f'data-listing="{listing}"' in (await api.client.get("/alliance?min_rate=abc&max_price=x&sort=zz")).text
+    assert (await api.client.get("/alliance?q=%00&band=zz&page=-1")).status_code == 200
 
     r = await api.client.post(f"/alliance/take/{listing}", data={"csrf_token": token}, headers={"HX-Request": "true"})
     assert r.status_code == 200 and "data-in-showcase" in r.text and "<html" not in r.text

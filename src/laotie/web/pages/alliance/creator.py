@@ -50,7 +50,7 @@ def _yuan_to_fen(raw: str | None) -> int | None:
 def library_query(params: Any) -> tuple[repository.LibraryQuery, dict[str, Any]]:
     """The library's filters from the query string: anything malformed is simply not applied."""
     sort: repository.LibrarySort = params.get("sort") if params.get("sort") in SORTS else "earnings"
-    q = (params.get("q") or "").strip()[:60]
+    q = (params.get("q") or "").replace("\x00", "").strip()[:60]  # PostgreSQL text holds no NUL
     category_id = _int(params.get("category_id"), 1, MAX_ID)
     rate = _int(params.get("min_rate"), 0, 100)
     max_price = _yuan_to_fen(params.get("max_price"))
