@@ -91,7 +91,8 @@ async def _reload_until(page: Page, selector: str) -> None:
     await expect(page.locator(selector)).to_be_visible()
 
 
-async def test_a_creator_without_a_shop_sells_live_and_withdraws_the_commission(world: World) -> None:
+async def test_a_creator_without_a_shop_sells_live_and_withdraws_the_commission(world: World, tmp_path: Path) -> None:
+    shots = tmp_path
     async with phones(world.url) as ph:
         creator = await ph.signed_in(CREATOR)
 
@@ -104,6 +105,7 @@ async def test_a_creator_without_a_shop_sells_live_and_withdraws_the_commission(
         await item.locator(f'[data-take="{world.listing_id}"]').click()
         await expect(item.locator("[data-in-showcase]")).to_be_visible()
         await assert_phone_width(creator)
+        await creator.screenshot(path=str(shots / "library-phone.png"), full_page=True)
 
         # Going live: a key from the console, then the publish hook as nginx-rtmp would call it.
         await creator.goto("/live/console")
@@ -174,4 +176,14 @@ async def test_a_creator_without_a_shop_sells_live_and_withdraws_the_commission(
         await expect(creator.locator("#earnings-chart canvas")).to_have_count(1)
         for page in (creator, viewer, merchant):
             await assert_phone_width(page)
+        await merchant.goto("/merchant/alliance/promoters")
+        await expect(merchant.locator("[data-commission-paid]")).to_have_text("¥20.00")
+        await assert_phone_width(merchant)
+
+        # On a desktop the pages use the width and never scroll sideways.
+        await creator.set_viewport_size({"width": 1280, "height": 900})
+        for url in ("/alliance", "/alliance/showcase", "/alliance/earnings"):
+            await creator.goto(url)
+            assert await creator.evaluate("document.documentElement.scrollWidth") <= 1280, url
+        await creator.screenshot(path=str(shots / "earnings-desktop.png"), full_page=True)
         assert ph.errors == []
