@@ -69,7 +69,7 @@ async def test_two_dispatchers_share_the_outbox_and_run_each_handler_once(settin
 async def test_a_batch_of_events_is_dispatched_in_a_few_transactions(settings: Settings) -> None:
     db = Database.connect(settings)
     ran: list[tuple[int, str, int]] = []
-    dispatcher = Dispatcher(db, _bus(ran, {id(db): 0}), batch=50)
+    dispatcher = Dispatcher(db, _bus(ran, {id(db): 0}), batch=50, rounds_at_once=1)
     async with db.transaction() as s:
         await record_events(s, [("thing.happened", {"n": n}) for n in range(200)])
     commits: list[int] = []

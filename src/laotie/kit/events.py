@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.kit.db import dialect_insert, in_retried_transaction, retrying
@@ -91,18 +91,24 @@ class Dispatcher:
     Every process runs one, all at once: a round claims a batch of the oldest waiting events
     with `FOR NO KEY UPDATE SKIP LOCKED` on PostgreSQL (SQLite has a single process and a
     single writer), so two dispatchers never take the same event, and runs their handlers in
-    that one transaction, each handler in a savepoint together with its delivery row. A
-    handler's work and the row saying it ran commit together or not at all, as before, while
-    a round costs one commit instead of two or three per event. NO KEY UPDATE leaves the
-    KEY SHARE lock that a delivery row's foreign key takes on its event free.
+    that one transaction, each in a savepoint, with their delivery rows written in one
+    statement. A handler's work and the row saying it ran commit together or not at all, as
+    before, while a round costs one commit instead of two or three per event. NO KEY UPDATE
+    leaves free the KEY SHARE lock that a delivery row's foreign key takes on its event.
     """
 
-    def __init__(self, db: Database, bus: EventBus, *, batch: int | None = None) -> None:
+    def __init__(self, db: Database, bus: EventBus, *, batch: int = 25, rounds_at_once: int | None = None) -> None:
         self.db = db
         self.bus = bus
         db.bus = bus  # record_events asks it which events have handlers
-        # SQLite's one connection is held for the whole round: keep rounds short there.
-        self.batch = batch or (20 if db.settings.is_sqlite else 50)
+        # A round holds its hot rows (a product's sales count) until it commits and other
+        # rounds wait for them: big enough to lock them once for many events, small enough
+        # not to hold them (or SQLite's one connection) long.
+        self.batch = batch
+        # One coroutine gets one turn of a busy event loop among all the requests' coroutines,
+        # a turn per statement; on PostgreSQL several rounds run at once (SKIP LOCKED keeps
+        # their batches apart) so dispatch gets its share. SQLite has one connection.
+        self.rounds_at_once = rounds_at_once or (1 if db.settings.is_sqlite else 2)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         db.after_commit.append(self._after_commit)
@@ -127,50 +133,76 @@ class Dispatcher:
 
     async def drain(self) -> int:
         """Dispatch every waiting event this dispatcher can claim; returns how many were fully dispatched."""
-        done = 0
         async with self._lock:
-            while True:
-                try:
-                    claimed, dispatched = await retrying(self._round, what="outbox round")
-                except Exception:
-                    log.exception("outbox round failed; dispatching one event at a time")
-                    claimed, dispatched = await self._one_by_one()
-                done += dispatched
-                if not dispatched or claimed < self.batch:
-                    return done
+            failed: set[int] = set()  # tried once in this drain: the next drain retries them
+            return sum(await asyncio.gather(*(self._rounds(failed) for _ in range(self.rounds_at_once))))
 
-    def _claim(self, s: AsyncSession) -> Any:
+    async def _rounds(self, failed: set[int]) -> int:
+        done = 0
+        while True:
+            try:
+                claimed, dispatched = await retrying(partial(self._round, failed), what="outbox round")
+            except Exception:
+                log.exception("outbox round failed; dispatching one handler at a time")
+                claimed, dispatched = await self._one_by_one(failed)
+            done += dispatched
+            if not dispatched or claimed < self.batch:
+                return done
+
+    def _claim(self, s: AsyncSession, failed: set[int]) -> Any:
         q = (select(OutboxEvent.id, OutboxEvent.name, OutboxEvent.payload)
              .where(OutboxEvent.dispatched_at.is_(None))
              .where(OutboxEvent.attempts < MAX_ATTEMPTS)
              .order_by(OutboxEvent.id)
              .limit(self.batch))
+        if failed:
+            q = q.where(OutboxEvent.id.not_in(sorted(failed)))
         if s.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True, key_share=True)
         return q
 
-    async def _round(self) -> tuple[int, int]:
-        """Claim a batch, run its handlers and mark it, all in one transaction."""
+    async def _round(self, failed: set[int]) -> tuple[int, int]:
+        """Claim a batch, run its handlers and mark it, all in one transaction.
+
+        One transaction, not one per event: a hot row that handlers update (a product's sales
+        count) is then locked once per batch, and the other rounds, here and in other
+        processes, wait for it once per batch rather than once per event.
+        """
         async with self.db.transaction() as s:
-            rows = (await s.execute(self._claim(s))).all()
-            errors: dict[int, str] = {}
-            for event_id, name, payload in rows:
-                for handler_name, fn in self.bus.for_event(name, payload):
-                    try:
-                        async with s.begin_nested():
-                            if await _claim_delivery(s, event_id, handler_name):
-                                await fn(s, payload)
-                    except Exception as exc:
-                        log.exception("handler %s failed on event %s #%s", handler_name, name, event_id)
-                        errors[event_id] = f"{handler_name}: {exc!r}"[:500]
+            rows = (await s.execute(self._claim(s, failed))).all()
+            errors = await self._handle(rows, s)
             ok = [event_id for event_id, _, _ in rows if event_id not in errors]
             await _mark(s, ok, errors)
+        failed.update(errors)
         return len(rows), len(ok)
 
-    async def _one_by_one(self) -> tuple[int, int]:
+    async def _handle(self, rows: Any, s: AsyncSession) -> dict[int, str]:
+        """Run the events' handlers in `s`, each in a savepoint with its delivery row; the errors by event.
+
+        A handler that fails rolls back alone (its delivery row with it) and leaves its event
+        waiting, so no other handler runs twice.
+        """
+        runs = [(event_id, name, handler_name, fn, payload) for event_id, name, payload in rows
+                for handler_name, fn in self.bus.for_event(name, payload)]
+        fresh = await _claim_deliveries(s, [(event_id, handler) for event_id, _, handler, _, _ in runs])
+        errors: dict[int, str] = {}
+        for event_id, name, handler_name, fn, payload in runs:
+            if (event_id, handler_name) not in fresh:
+                continue  # handled before (a redelivery)
+            try:
+                async with s.begin_nested():
+                    await fn(s, payload)
+            except Exception as exc:
+                log.exception("handler %s failed on event %s #%s", handler_name, name, event_id)
+                errors[event_id] = f"{handler_name}: {exc!r}"[:500]
+                await s.execute(delete(EventDelivery).where(EventDelivery.event_id == event_id,
+                                                            EventDelivery.handler == handler_name))
+        return errors
+
+    async def _one_by_one(self, failed: set[int]) -> tuple[int, int]:
         """The slow path when a whole round cannot commit: each handler in a transaction of its own."""
         async with self.db.transaction() as s:  # no claim held: delivery rows keep handlers to once each
-            rows = (await s.execute(self._claim(s))).all()
+            rows = (await s.execute(self._claim(s, failed))).all()
         dispatched = 0
         for event_id, name, payload in rows:
             error: str | None = None
@@ -184,22 +216,26 @@ class Dispatcher:
             async with self.db.transaction() as s:
                 await _mark(s, [] if error else [event_id], {event_id: error} if error else {})
             dispatched += error is None
+            if error:
+                failed.add(event_id)
         return len(rows), dispatched
 
 
-async def _claim_delivery(s: AsyncSession, event_id: int, handler: str) -> bool:
-    """Write the row that says `handler` ran for the event; False if it already had (a redelivery)."""
+async def _claim_deliveries(s: AsyncSession, runs: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Write the rows that say each handler ran for its event; those already there (a redelivery) are left out."""
+    if not runs:
+        return set()
     claimed = await s.execute(
         dialect_insert(s, EventDelivery)
-        .values(event_id=event_id, handler=handler, created_at=utcnow())
+        .values([{"event_id": event_id, "handler": handler, "created_at": utcnow()} for event_id, handler in runs])
         .on_conflict_do_nothing()
-        .returning(EventDelivery.event_id)
+        .returning(EventDelivery.event_id, EventDelivery.handler)
     )
-    return claimed.first() is not None
+    return {(int(event_id), str(handler)) for event_id, handler in claimed.all()}
 
 
 async def _deliver(event_id: int, handler: str, fn: Handler, payload: dict[str, Any], s: AsyncSession) -> None:
-    if await _claim_delivery(s, event_id, handler):
+    if await _claim_deliveries(s, [(event_id, handler)]):
         await fn(s, payload)
 
 
