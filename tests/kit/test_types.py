@@ -42,7 +42,10 @@ async def test_an_instant_in_any_offset_is_taken_as_the_same_moment_in_utc(api: 
 async def test_text_with_nul_in_a_query_or_body_is_refused_naming_the_field(api: Api) -> None:
     # Found by the fuzz test on PostgreSQL, whose text cannot hold NUL: these reached a query (500).
     op = await api.operator()
+    merchant, _, _ = await api.merchant_with_product(await api.category(op))
     cases = [("GET", "/api/v1/claims", op, {"params": {"status": "filed\x00"}}, "status"),
+             ("GET", "/api/v1/shops/mine/aftersales", merchant, {"params": {"status": ["requested", "x\x00"]}},
+              "status.1"),
              ("GET", "/api/v1/alliance/library", None, {"params": {"q": "app\x00le"}}, "q"),
              ("GET", "/api/v1/products", None, {"params": {"q": "app\x00le"}}, "q"),
              ("POST", "/api/v1/fraud/rings/1/dismiss", op, {"json": {"reason": "not\x00a ring"}}, "reason")]
@@ -50,3 +53,5 @@ async def test_text_with_nul_in_a_query_or_body_is_refused_naming_the_field(api:
         r = await api.call(method, url, token, expect=422, **kwargs)
         assert (r.json()["code"], r.json()["field"]) == ("invalid_request", field), url
     assert (await api.call("GET", "/api/v1/claims", op, expect=200)).json() == []
+    r = await api.call("GET", "/api/v1/shops/mine/aftersales", merchant, params={"status": "requested"}, expect=200)
+    assert r.json() == []

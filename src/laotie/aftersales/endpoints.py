@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import StringConstraints
 
 from laotie.aftersales.schemas import (
     AftersaleIn,
@@ -27,6 +28,8 @@ from laotie.kit.types import NoNul, PathId
 from laotie.models import Aftersale, CounterfeitClaim, utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["aftersales"])
+
+StatusName = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,20}$")]
 
 
 def out(a: Aftersale) -> AftersaleOut:
@@ -96,8 +99,8 @@ async def arbitrate(aftersale_id: PathId, body: ArbitrationIn, request: Request,
 
 
 @router.get("/shops/mine/aftersales")
-async def shop_queue(user: CurrentUser, s: Session, status: list[str] | None = Query(None, max_length=10)
-                     ) -> list[AftersaleOut]:
+async def shop_queue(user: CurrentUser, s: Session,
+                     status: Annotated[list[StatusName] | None, Query(max_length=10)] = None) -> list[AftersaleOut]:
     return [out(a) for a in await policies.shop_queue(s, user, status)]
 
 
