@@ -139,7 +139,12 @@ async def test_live_room_sales_are_attributed_to_the_host_and_own_shop_rooms_are
     assert await api.ledger_ok()
 
 
-async def test_a_cancelled_unpaid_order_voids_its_attribution_and_moves_no_money(api: Api) -> None:
+async def test_an_unpaid_order_keeps_its_attribution_on_the_line_and_moves_no_money(api: Api) -> None:
+    """Attribution is written with the order line at checkout; the commission exists only once paid."""
+    from sqlalchemy import select
+
+    from laotie.models import OrderLine
+
     w = await _world(api)
     creator = await _user(api, str(w["creator"]))
     assert creator is not None
@@ -148,11 +153,18 @@ async def test_a_cancelled_unpaid_order_voids_its_attribution_and_moves_no_money
     async with api.db.transaction() as s:
         result = await checkout(s, api.db.settings, buyer, [LineRequest(int(w["sku"]), 1)], Address(**ADDRESS),
                                 source=f"profile:{creator.id}")
+    async with api.db.transaction() as s:
+        line = (await s.execute(select(OrderLine).where(OrderLine.order_id == result.order_ids[0]))).scalar_one()
+        assert line.attribution is not None
+        assert (line.attribution["promoter_id"], line.attribution["source"], line.attribution["rate_bps"]) == (
+            creator.id, "showcase", 2_000)
+        assert (await s.execute(select(CommissionLine).where(CommissionLine.order_id == line.order_id))).first() \
+            is None
     await api.call("POST", f"/api/v1/orders/{result.order_ids[0]}/cancel", buyer_token, expect=200)
     await api.settle()
-    line = await _line(api, result.order_ids[0])
-    assert line.status == "void"
     async with api.db.transaction() as s:
+        assert (await s.execute(select(CommissionLine).where(CommissionLine.order_id == result.order_ids[0]))
+                ).first() is None
         assert (await ledger.commission_balances(s, creator.id)).pending == 0
     assert await api.ledger_ok()
 

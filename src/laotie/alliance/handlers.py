@@ -1,4 +1,4 @@
-"""The alliance joins the order's money (hooks), voids unpaid attributions, tells promoters of rate changes."""
+"""The alliance joins the order's money (registered hooks) and tells promoters of rate changes."""
 
 from __future__ import annotations
 
@@ -13,10 +13,6 @@ from laotie.social.inbox import service as inbox
 
 hooks.register(commissions.AllianceHooks())
 
-
-@bus.on("order.cancelled", "alliance.void_unpaid")
-async def void_unpaid(s: AsyncSession, payload: dict[str, Any]) -> None:
-    await commissions.void_unpaid(s, int(payload["order_id"]))
 
 
 @bus.on("alliance.rate_changed", "alliance.tell_promoters")

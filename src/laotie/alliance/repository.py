@@ -176,6 +176,16 @@ async def promoted(s: AsyncSession, kind: str, source_id: int, product_ids: Sequ
             for r in rows.all()]
 
 
+async def attributed_lines(s: AsyncSession, order_ids: Sequence[int]) -> list[tuple[int, int, int, dict[str, Any]]]:
+    """(order line id, order id, what the buyer paid for it, its attribution) of the promoted lines of these orders."""
+    rows = await s.execute(
+        select(OrderLine.id, OrderLine.order_id, OrderLine.unit_price * OrderLine.quantity - OrderLine.discount,
+               OrderLine.attribution)
+        .where(OrderLine.order_id.in_(sorted(order_ids)), OrderLine.attribution.is_not(None))
+        .order_by(OrderLine.id))
+    return [(int(i), int(o), int(b), dict(a)) for i, o, b, a in rows.all() if a]
+
+
 async def lines_of_order(s: AsyncSession, order_id: int, *, lock: bool = False) -> list[CommissionLine]:
     q = select(CommissionLine).where(CommissionLine.order_id == order_id).order_by(CommissionLine.id)
     if lock:

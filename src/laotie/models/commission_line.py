@@ -47,7 +47,7 @@ class CommissionLine(IdMixin, CreatedMixin, Base):
     fee_bps: Mapped[int] = mapped_column(Integer, nullable=False)
     base: Mapped[int] = mapped_column(BigInteger, nullable=False)
     refunded: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    status: Mapped[str] = mapped_column(String(10), nullable=False, default="placed")
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="estimated")
     est_creator: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     est_leader: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     est_mcn: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

@@ -26,6 +26,9 @@ class OrderLine(IdMixin, Base):
     discount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     # Bought at a live-only price from a '3-2-1 上车' flash listing.
     flash_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("flash_listings.id"))
+    # Who promoted the line and the plan as it was at checkout (the alliance's attribution,
+    # written by a registered order hook in the same insert); None for an unpromoted line.
+    attribution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     @property
     def amount(self) -> int:

@@ -27,12 +27,8 @@ class CheckoutLine:
 
 class OrderHooks(Protocol):
     async def attribute(self, s: AsyncSession, buyer_id: int, source: str,
-                        lines: list[CheckoutLine]) -> dict[int, Any]:
-        """What to remember about each attributed line, by line index; empty for none."""
-
-    async def record(self, s: AsyncSession, attributed: dict[int, Any], line_ids: dict[int, tuple[int, int]]
-                     ) -> None:
-        """Store the attributions once the lines exist: index -> (order id, order line id)."""
+                        lines: list[CheckoutLine]) -> dict[int, dict[str, Any]]:
+        """What each attributed line remembers (JSON, stored on the order line), by line index; empty for none."""
 
     async def paid(self, s: AsyncSession, order_ids: list[int]) -> None: ...
 

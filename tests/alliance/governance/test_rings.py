@@ -11,7 +11,7 @@ from laotie.alliance.governance import service as alliance_governance
 from laotie.alliance.service import commissions
 from laotie.identity import service as identity
 from laotie.ledger import service as ledger
-from laotie.models import CommissionLine, FraudRing, JournalEntry, ViolationCase, utcnow
+from laotie.models import CommissionLine, FraudRing, JournalEntry, OrderLine, ViolationCase, utcnow
 from laotie.orders.service import refunds
 from laotie.orders.service.checkout import Address, LineRequest, checkout
 from tests.support import ADDRESS, Api
@@ -203,9 +203,9 @@ async def test_the_group_leader_loses_their_fee_on_ring_orders_too(api: Api) -> 
         result = await checkout(s, api.db.settings, buyer, [LineRequest(w["sku"], 1)], Address(**ADDRESS),
                                 source=f"profile:{w['creator_id']}")
         # As if the creator took the product through this leader's offer: 10% of what the fee leaves.
-        await s.execute(CommissionLine.__table__.update()  # type: ignore[attr-defined]
-                        .where(CommissionLine.order_id == result.order_ids[0])
-                        .values(leader_id=leader.id, leader_bps=1_000))
+        line_row = (await s.execute(select(OrderLine).where(OrderLine.order_id == result.order_ids[0]))).scalar_one()
+        assert line_row.attribution is not None
+        line_row.attribution = {**line_row.attribution, "leader_id": leader.id, "leader_bps": 1_000}
     await api.pay(buyer_token, result.payment_id)
     order_id = result.order_ids[0]
     line = (await _lines(api, [order_id]))[order_id]

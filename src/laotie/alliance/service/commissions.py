@@ -3,8 +3,10 @@
 - **Checkout**: each line bought from a promoter's live room, video, showcase or share link,
   whose product the promoter has taken from the library, is attributed: promoter, source and
   source id, listing, and the plan as it is now (rate, group leader's and MCN's shares, the
-  platform's fee). Lines from the merchant's own rooms and unpromoted products are not.
-- **Paid**: the commission is estimated — split exactly (`alliance.core.commission`) and booked:
+  platform's fee), stored on the order line in the same insert. Lines from the merchant's own
+  rooms and unpromoted products are not.
+- **Paid**: the attributed lines become commission lines; the commission is estimated — split
+  exactly (`alliance.core.commission`) and booked:
   the merchant's pending balance gives it up; creator, group leader and MCN are owed it pending;
   the platform earns its fee.
 - **Refunded**: the order's refunds so far are spread over its lines (the one money-split helper),
@@ -25,7 +27,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.alliance import repository
@@ -47,7 +49,6 @@ from laotie.orders.hooks import CheckoutLine
 
 SOURCE_KINDS = {"live": "live", "video": "video", "profile": "showcase", "showcase": "showcase", "share": "share"}
 _LINES = table_of(CommissionLine)
-_INSERT = insert(_LINES)
 
 
 def _settings(s: AsyncSession) -> Settings:
@@ -84,7 +85,7 @@ class AllianceHooks:
     """The alliance's part in an order's money (registered with `orders.hooks`)."""
 
     async def attribute(self, s: AsyncSession, buyer_id: int, source: str,
-                        lines: list[CheckoutLine]) -> dict[int, Any]:
+                        lines: list[CheckoutLine]) -> dict[int, dict[str, Any]]:
         kind, _, raw = source.partition(":")
         if kind not in SOURCE_KINDS or not raw.isdigit():
             return {}  # "direct" and unknown sources: no statement at all
@@ -95,7 +96,7 @@ class AllianceHooks:
             return {}
         settings = _settings(s)
         by_product = {f.product_id: f for f in found}
-        out: dict[int, Any] = {}
+        out: dict[int, dict[str, Any]] = {}
         for ln in lines:
             f = by_product.get(ln.product_id)
             if f is None or f.creator_id in (ln.shop_owner_id, buyer_id):
@@ -107,35 +108,28 @@ class AllianceHooks:
                 "leader_id": f.leader_id, "mcn_id": f.mcn_id, "source": SOURCE_KINDS[kind], "source_id": source_id,
                 "rate_bps": effective_rate(f.listing_rate_bps, f.rate_cut_at, f.promotion_rate_bps, now),
                 "leader_bps": f.leader_bps, "mcn_bps": f.mcn_bps, "fee_bps": settings.alliance_platform_fee_bps,
-                "base": ln.paid_for, "refunded": 0, "status": "placed", "created_at": now,
             }
         return out
 
-    async def record(self, s: AsyncSession, attributed: dict[int, Any], line_ids: dict[int, tuple[int, int]]
-                     ) -> None:
-        rows = [{**row, "order_id": line_ids[i][0], "order_line_id": line_ids[i][1]}
-                for i, row in sorted(attributed.items())]
-        await (await s.connection()).execute(_INSERT, rows)
-
     async def paid(self, s: AsyncSession, order_ids: list[int]) -> None:
+        """The promoted lines of orders just paid become commission lines, estimated and booked."""
         now = utcnow()
-        for order_id in order_ids:
-            for line in await repository.lines_of_order(s, order_id):
-                if line.status != "placed":
-                    continue
-                plan = plan_of(line)
-                shares = split_commission(commission_after_refunds(line.base, plan, 0), plan)
-                _set(line, "est", shares)
-                _set(line, "cur", shares)
-                line.status, line.paid_at = "estimated", now
-                await post_entry(s, "alliance.accrued", f"cl:{line.id}", [
-                    (acct.shop_pending(line.shop_id), shares.total),
-                    *_party_lines(line, shares, acct.commission_pending, -1),
-                ], memo=f"commission on order line {line.order_line_id} ({line.source} {line.source_id})")
-                await record_event(s, "commission.estimated", {
-                    "commission_line_id": line.id, "order_id": order_id, "promoter_id": line.promoter_id,
-                    "amount": shares.creator})
-        await s.flush()
+        for order_line_id, order_id, base, attribution in await repository.attributed_lines(s, order_ids):
+            line = CommissionLine(order_line_id=order_line_id, order_id=order_id, base=base, refunded=0,
+                                  status="estimated", paid_at=now, created_at=now, **attribution)
+            plan = plan_of(line)
+            shares = split_commission(commission_after_refunds(base, plan, 0), plan)
+            _set(line, "est", shares)
+            _set(line, "cur", shares)
+            s.add(line)
+            await s.flush()
+            await post_entry(s, "alliance.accrued", f"cl:{line.id}", [
+                (acct.shop_pending(line.shop_id), shares.total),
+                *_party_lines(line, shares, acct.commission_pending, -1),
+            ], memo=f"commission on order line {order_line_id} ({line.source} {line.source_id})")
+            await record_event(s, "commission.estimated", {
+                "commission_line_id": line.id, "order_id": order_id, "promoter_id": line.promoter_id,
+                "amount": shares.creator})
 
     async def refunded(self, s: AsyncSession, order_id: int, refunded_total: int, *, completed: bool) -> None:
         lines = [ln for ln in await repository.lines_of_order(s, order_id, lock=True)
@@ -240,9 +234,3 @@ async def settle_due(s: AsyncSession, now: datetime, limit: int = 5_000) -> int:
     await record_event(s, "commission.settled", {"commission_line_ids": ids if len(ids) <= 1000 else ids[:1000],
                                                  "lines": len(ids), "promoters": len(owed)})
     return len(ids)
-
-
-async def void_unpaid(s: AsyncSession, order_id: int) -> None:
-    """An order cancelled before payment: its attributions never became commissions."""
-    await s.execute(update(CommissionLine).where(CommissionLine.order_id == order_id,
-                                                 CommissionLine.status == "placed").values(status="void"))

@@ -56,7 +56,7 @@ async def promoters_of_shop(s: AsyncSession, merchant: User, limit: int = 100) -
 async def shop_commission_lines(s: AsyncSession, merchant: User, limit: int = 50) -> list[CommissionLine]:
     """The shop's commission lines, newest first: what each alliance sale costs it."""
     shop = await catalog.my_shop(s, merchant)
-    q = (select(CommissionLine).where(CommissionLine.shop_id == shop.id, CommissionLine.status != "placed")
+    q = (select(CommissionLine).where(CommissionLine.shop_id == shop.id)
          .order_by(CommissionLine.id.desc()).limit(limit))
     return list((await s.execute(q)).scalars().all())
 

@@ -54,7 +54,6 @@ _INSERT_PAYMENT = insert(_PAYMENTS).returning(_PAYMENTS.c.id)
 _INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
 _INSERT_ORDERS = insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True)
 _INSERT_LINES = insert(_LINES)
-_INSERT_LINES_RETURNING = insert(_LINES).returning(_LINES.c.id, sort_by_parameter_order=True)
 _TAKE_STOCK = (
     update(_SKUS)
     .where(_SKUS.c.id == bindparam("sku"), _SKUS.c.stock >= bindparam("qty"))
@@ -225,15 +224,11 @@ async def checkout(
                 "discount": line_discount.get(i, 0), "flash_id": ln.flash_id,
             })
             line_at.append((i, order_id))
+    # Who promoted each line rides in the same insert: no statement of its own.
     attributed = await _attribute(s, buyer.id, source, line_rows, line_at, skus, lines)
-    if attributed:
-        # The line ids are needed only to attach attributions: RETURNING on the same insert.
-        ids = (await conn.execute(_INSERT_LINES_RETURNING, line_rows)).scalars().all()
-        line_ids = {i: (order_id, int(line_id)) for (i, order_id), line_id in zip(line_at, ids, strict=True)}
-        for hook, found in attributed:
-            await hook.record(s, found, line_ids)
-    else:
-        await conn.execute(_INSERT_LINES, line_rows)
+    for row, (i, _) in zip(line_rows, line_at, strict=True):
+        row["attribution"] = attributed.get(i)
+    await conn.execute(_INSERT_LINES, line_rows)
     await record_events(s, [
         ("order.placed", {"order_id": oid, "payment_id": payment_id, "shop_id": shop_id, "buyer_id": buyer.id,
                           "source": source})
@@ -255,20 +250,19 @@ async def checkout(
 
 async def _attribute(s: AsyncSession, buyer_id: int, source: str, rows: list[dict[str, Any]],
                      line_at: list[tuple[int, int]], skus: dict[int, SkuForSale], lines: list[LineRequest]
-                     ) -> list[tuple[hooks.OrderHooks, dict[int, Any]]]:
+                     ) -> dict[int, dict[str, Any]]:
     """Ask the registered hooks (the alliance) which lines were promoted, and by whom."""
     registered = hooks.registered()
     if not registered:
-        return []
+        return {}
     seen = [hooks.CheckoutLine(index=i, product_id=row["product_id"], shop_id=skus[lines[i].sku_id].shop_id,
                                shop_owner_id=skus[lines[i].sku_id].shop_owner_id,
                                paid_for=row["unit_price"] * row["quantity"] - row["discount"])
             for (i, _), row in zip(line_at, rows, strict=True)]
-    out = []
+    out: dict[int, dict[str, Any]] = {}
     for hook in registered:
-        found = await hook.attribute(s, buyer_id, source, seen)
-        if found:
-            out.append((hook, found))
+        for index, found in (await hook.attribute(s, buyer_id, source, seen)).items():
+            out[index] = {**out.get(index, {}), **found}
     return out
 
 
