@@ -131,7 +131,7 @@ class Promoted:
     mcn_bps: int
 
 
-def _promoted_statement(promoter: Any) -> Any:
+def _promoted_statement(promoter: Any, products: Any) -> Any:
     """The approved promotions of active listings among some products, by the source's promoter.
 
     One statement: the group leader's accepted offer (when the creator took the product through
@@ -152,26 +152,39 @@ def _promoted_statement(promoter: Any) -> Any:
                                                contract.c.status == "active", contract.c.starts_at <= now,
                                                contract.c.ends_at > now)))
         .where(p.c.creator_id == promoter, p.c.status == "approved", x.c.status == "active",
-               x.c.product_id.in_(bindparam("products", expanding=True)))
+               products(x.c.product_id))
     )
 
 
 _SOURCE: Any = bindparam("source_id", type_=BigInteger())
-_PROMOTED = {
-    # The promoter behind an order source: the live session's host, the video's owner, or the
-    # promoter named by the source (showcase, profile shop, share link) — a scalar subquery, so
-    # the lookup stays one statement.
-    "live": _promoted_statement(select(LiveSession.host_id).where(LiveSession.id == _SOURCE).scalar_subquery()),
-    "video": _promoted_statement(select(Video.owner_id).where(Video.id == _SOURCE).scalar_subquery()),
-    "user": _promoted_statement(_SOURCE),
+def _one(column: Any) -> Any:
+    return column == bindparam("product", type_=BigInteger())
+
+
+def _many(column: Any) -> Any:
+    return column.in_(bindparam("products", expanding=True))
+
+
+# The promoter behind an order source: the live session's host, the video's owner, or the
+# promoter named by the source (showcase, profile shop, share link) — a scalar subquery, so the
+# lookup stays one statement. One product (buy now, the usual case) needs no expanding IN,
+# whose SQL would be rendered again on every call.
+_PROMOTERS = {
+    "live": select(LiveSession.host_id).where(LiveSession.id == _SOURCE).scalar_subquery(),
+    "video": select(Video.owner_id).where(Video.id == _SOURCE).scalar_subquery(),
+    "user": _SOURCE,
 }
+_PROMOTED = {(kind, many): _promoted_statement(promoter, _many if many else _one)
+             for kind, promoter in _PROMOTERS.items() for many in (False, True)}
 
 
 async def promoted(s: AsyncSession, kind: str, source_id: int, product_ids: Sequence[int],
                    now: datetime) -> list[Promoted]:
-    stmt = _PROMOTED.get(kind, _PROMOTED["user"])
-    rows = await (await s.connection()).execute(
-        stmt, {"source_id": source_id, "products": sorted(set(product_ids)), "now": now})
+    products = sorted(set(product_ids))
+    many = len(products) > 1
+    params: dict[str, Any] = {"source_id": source_id, "now": now}
+    params.update({"products": products} if many else {"product": products[0]})
+    rows = await (await s.connection()).execute(_PROMOTED[(kind if kind in _PROMOTERS else "user", many)], params)
     return [Promoted(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5], r[6], r[7] or 0, r[8], r[9] or 0)
             for r in rows.all()]
 
