@@ -313,3 +313,36 @@ async def test_the_library_filters_and_sorts_on_columns_kept_in_step(api: Api) -
     assert [(i["listing_id"], i["sold"]) for i in items] == [(cheap_listing, 1)]
     r = await api.call("GET", "/api/v1/alliance/library?band=best&limit=1000", expect=422)
     assert r.json()["field"] in ("band", "query.band", "band.0", "limit")
+
+
+async def test_a_video_sale_is_attributed_to_the_videos_owner_and_a_strangers_video_to_no_one(api: Api) -> None:
+    """Source video:<id> finds its promoter through the video's owner, in the same one lookup."""
+    from sqlalchemy import select
+
+    from laotie.models import OrderLine, Video
+
+    w = await _world(api, rate_bps=1_500)
+    creator = await _user(api, str(w["creator"]))
+    assert creator is not None
+    async with api.db.transaction() as s:
+        video = Video(owner_id=creator.id, caption="开箱 apples", file_name="v.mp4", size_bytes=1)
+        s.add(video)
+        await s.flush()
+        video_id = video.id
+    order_id = await _buy_from(api, await api.user(), int(w["sku"]), f"video:{video_id}")
+    line = await _line(api, order_id)
+    assert (line.promoter_id, line.source, line.source_id, line.rate_bps) == (creator.id, "video", video_id, 1_500)
+    # Another creator's video sells the same product without promoting it: nothing is attributed.
+    other = await _user(api, await api.user("creator"))
+    assert other is not None
+    async with api.db.transaction() as s:
+        stranger = Video(owner_id=other.id, caption="x", file_name="w.mp4", size_bytes=1)
+        s.add(stranger)
+        await s.flush()
+        stranger_id = stranger.id
+    order_id = await _buy_from(api, await api.user(), int(w["sku"]), f"video:{stranger_id}")
+    async with api.db.transaction() as s:
+        row = (await s.execute(select(OrderLine).where(OrderLine.order_id == order_id))).scalar_one()
+        assert row.attribution is None
+        assert (await s.execute(select(CommissionLine).where(CommissionLine.order_id == order_id))).first() is None
+    assert await api.ledger_ok()
