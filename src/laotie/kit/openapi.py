@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import inspect
 import linecache
 import sys
@@ -65,7 +66,6 @@ def _functions_of(module_name: str) -> dict[str, ast.FunctionDef | ast.AsyncFunc
     return index
 
 
-@cache
 def _function_node(fn: types.FunctionType) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """The syntax tree of one function, parsed from its own lines of source only.
 
@@ -222,10 +222,19 @@ def _returned_class(target: Any) -> type | None:
     if isinstance(target, type):
         return target if target.__module__.startswith(_PACKAGE) else None
     fn = _as_function(target)
-    node = _function_node(fn) if fn is not None else None
-    if fn is None or node is None:
+    return _return_class(fn) if fn is not None else None
+
+
+@cache
+def _return_class(fn: types.FunctionType) -> type | None:
+    # From the annotation's text (modules use `from __future__ import annotations`), resolved in
+    # the function's own namespace: no need to parse the function for it.
+    annotation = fn.__annotations__.get("return")
+    if isinstance(annotation, type):
+        return annotation if annotation.__module__.startswith(_PACKAGE) else None
+    if not isinstance(annotation, str):
         return None
-    return _annotated_class(_Scope(fn, ()), node.returns)
+    return _annotated_class(_Scope(fn, ()), ast.Constant(annotation))
 
 
 def _with_subclasses(cls: type) -> list[type]:
@@ -400,7 +409,15 @@ def _api_routes(app: FastAPI) -> Iterator[tuple[str, str, Any]]:
 
 def error_table(app: FastAPI) -> dict[tuple[str, str], dict[int, set[str]]]:
     """(path, method) → status → codes, for every operation in the schema."""
-    return {(path, method): route_errors(context) for path, method, context in _api_routes(app)}
+    # Parsing makes many short-lived objects; with the whole app in memory, the collections
+    # they would set off cost more than the analysis itself. Nothing here makes a cycle.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return {(path, method): route_errors(context) for path, method, context in _api_routes(app)}
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def add_error_responses(spec: dict[str, Any], table: dict[tuple[str, str], dict[int, set[str]]]) -> None:
