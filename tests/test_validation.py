@@ -95,6 +95,14 @@ async def test_unreadable_bodies_name_the_body(api: Api) -> None:
     r = await api.call("POST", "/api/v1/videos", token, content=b"--x\r\nbroken",
                        headers={"content-type": "multipart/form-data; boundary=x"})
     assert r.status_code == 422 and r.json()["field"] in {"body", "file"}, r.text
+    # ...and an envelope the multipart parser itself rejects, on an upload route that reads its own form
+    await api.call("POST", "/api/v1/shops", token, expect=201, json={"name": "multipart shop"})
+    cat = await api.category(await api.operator())
+    product = (await api.call("POST", "/api/v1/products", token, expect=201, json={
+        "title": "t", "category_id": cat, "skus": [{"price": 100, "stock": 1}]})).json()["id"]
+    r = await api.call("POST", f"/api/v1/products/{product}/images", token, content=b"--B\r\n324244.33--B--\r\n",
+                       headers={"content-type": "multipart/form-data; boundary=B"})
+    assert r.status_code == 422 and (r.json()["code"], r.json()["field"]) == ("invalid_request", "body"), r.text
 
 
 def _unbounded(spec: dict[str, Any], schema: dict[str, Any], where: str, seen: set[str]) -> list[str]:

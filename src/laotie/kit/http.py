@@ -79,9 +79,13 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 def http_error(exc: StarletteHTTPException) -> tuple[int, dict[str, object]]:
     """Status and body for an error the framework raised (no route, wrong method, unreadable body)."""
-    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+    # The framework answers 400 only when it cannot read a body: FastAPI's "error parsing the
+    # body", or Starlette's multipart parser ("Invalid multipart data.", a missing boundary) when
+    # an upload route reads its form. All are the same refusal of a malformed body.
+    if exc.status_code == 400:
+        detail = "" if exc.detail == _UNPARSABLE_BODY else f" ({exc.detail})"
         return 422, {"code": "invalid_request", "field": "body",
-                     "message": "body: the body could not be read (not UTF-8, or a malformed form)"}
+                     "message": f"body: the body could not be read (not UTF-8, or a malformed form){detail}"}
     code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
     return exc.status_code, {"code": code, "message": str(exc.detail), "field": None}
 
