@@ -105,10 +105,11 @@ class Dispatcher:
         # rounds wait for them: big enough to lock them once for many events, small enough
         # not to hold them (or SQLite's one connection) long.
         self.batch = batch
-        # One coroutine gets one turn of a busy event loop among all the requests' coroutines,
-        # a turn per statement; on PostgreSQL several rounds run at once (SKIP LOCKED keeps
-        # their batches apart) so dispatch gets its share. SQLite has one connection.
-        self.rounds_at_once = rounds_at_once or (1 if db.settings.is_sqlite else 2)
+        # One round at a time per process by default: rounds in one process racing each other
+        # retried a failing handler twice in one drain and let a room's announcements commit out
+        # of order. Every process dispatches (SKIP LOCKED keeps their batches apart); more rounds
+        # per process can be asked for where order does not matter.
+        self.rounds_at_once = rounds_at_once or 1
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         db.after_commit.append(self._after_commit)

@@ -187,7 +187,7 @@ async def live_room(ws: WebSocket, session_id: int, after: Annotated[int, Query(
         if after == 0:
             # An entry (进场) is a fresh arrival; a reconnect resumes with after=<last id> and is no new one.
             meter_of(db).count_entry(session_id)
-        viewer.start(past)
+        viewer.start(past, after)
         receiving = asyncio.create_task(_receive(ws, db, viewer, user, session_id), name="chat-receive")
         if user is not None:
             beating = asyncio.create_task(_keep_present(db, session_id, user.id), name="chat-presence")

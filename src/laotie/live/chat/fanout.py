@@ -65,8 +65,10 @@ class Viewer:
         self.send = send
         self.next_seq = feed.seq + 1  # frames from now on; the history covers the past
         self.private: deque[str] = deque()
-        # Ids already sent with the history: frames that overlap it are filtered once.
+        # Ids already sent with the history, and the newest id the viewer has (its history's,
+        # or the `after` it resumed from): frames that overlap them are filtered once.
         self.seen: frozenset[int] = frozenset()
+        self.floor = 0
         self.busy: asyncio.Task[None] | None = None  # finishing a send / catching up
         self.started = False
         self.lagging = False
@@ -74,9 +76,10 @@ class Viewer:
         # Resolved once when the viewer is finished with: "lagging" or "gone" (send failed).
         self.ended: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
-    def start(self, history: list[dict[str, Any]]) -> None:
+    def start(self, history: list[dict[str, Any]], after: int = 0) -> None:
         """Send the history first, then every frame built since the viewer joined."""
         self.started = True
+        self.floor = max([after, *(m["id"] for m in history)])
         if history:
             self.seen = frozenset(m["id"] for m in history)
             self.private.appendleft(room.encode(history))
@@ -96,7 +99,7 @@ class Viewer:
     def push(self, frame: Frame) -> None:
         """The broadcaster's path for a caught-up viewer: this frame, now."""
         self.next_seq += 1
-        text = self._without_seen(frame) if self.seen and frame.ids else frame.text
+        text = self._without_seen(frame) if self.floor and frame.ids else frame.text
         if text:
             self._start_send(text)
 
@@ -125,7 +128,7 @@ class Viewer:
                 elif self.next_seq <= feed.seq:
                     frame = feed.frames[self.next_seq - feed.first_seq]
                     self.next_seq += 1
-                    text = self._without_seen(frame) if self.seen and frame.ids else frame.text
+                    text = self._without_seen(frame) if self.floor and frame.ids else frame.text
                     if text:
                         await self.send(text)
                 else:
@@ -139,11 +142,16 @@ class Viewer:
             self.busy = None
 
     def _without_seen(self, frame: Frame) -> str:
-        # Rare path: only frames built while the history was being read overlap it.
-        if min(frame.ids) > max(self.seen):
-            self.seen = frozenset()
+        # Rare path: only frames built while the history was being read overlap it, and a message
+        # that committed after newer ones (its id below what the viewer already has) arrives
+        # late. The log is ordered by id: such a message is past for this viewer, as it would
+        # be for a client resuming after that id.
+        if min(frame.ids) > self.floor:
+            self.seen, self.floor = frozenset(), 0
             return frame.text
-        kept = [m for m in json.loads(frame.text) if m.get("type") == "hide" or m.get("id") not in self.seen]
+        kept = [m for m in json.loads(frame.text)
+                if m.get("type") == "hide" or m.get("id") is None
+                or (m["id"] not in self.seen and m["id"] > self.floor)]
         return room.encode(kept) if kept else ""
 
     def _end(self, why: str) -> None:
