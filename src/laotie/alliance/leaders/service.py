@@ -21,7 +21,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laotie.alliance.errors import ListingNotFound, ListingPaused, OwnProduct
 from laotie.alliance.leaders import repository
 from laotie.alliance.leaders.errors import (
     AlreadyOffered,
@@ -32,12 +31,12 @@ from laotie.alliance.leaders.errors import (
     OfferNotFound,
     OwnSubLibrary,
 )
-from laotie.alliance.service import promotions
+from laotie.alliance.service import listings, promotions
 from laotie.catalog import service as catalog
 from laotie.identity import service as identity
 from laotie.identity.auth import require_role
 from laotie.kit.events import record_event
-from laotie.models import AllianceLeaderOffer, AllianceListing, AlliancePromotion, User, utcnow
+from laotie.models import AllianceLeaderOffer, AlliancePromotion, User, utcnow
 
 MAX_FEE_BPS = 9_000
 
@@ -48,14 +47,7 @@ async def propose_offer(s: AsyncSession, leader: User, listing_id: int, fee_bps:
     if not 0 <= fee_bps <= MAX_FEE_BPS:
         raise FeeOutOfRange(f"a group leader's fee is between 0 and {MAX_FEE_BPS} basis points of the commission",
                             field="fee_bps")
-    listing = await s.get(AllianceListing, listing_id)
-    if listing is None:
-        raise ListingNotFound("no such listing", field="listing_id")
-    if listing.status != "active":
-        raise ListingPaused("this product is not in the library right now", field="listing_id")
-    shop = await catalog.get_shop(s, listing.shop_id)
-    if shop.owner_id == leader.id:
-        raise OwnProduct("this is your own shop's product")
+    listing = await listings.open_listing(s, leader, listing_id, own="this is your own shop's product")
     existing = await repository.offer_of(s, leader.id, listing.id)
     if existing is not None:
         if existing.status in ("proposed", "accepted"):

@@ -22,7 +22,9 @@ from laotie.alliance.errors import (
     AlreadyListed,
     CategoryNotFound,
     ListingNotFound,
+    ListingPaused,
     NotAdmitted,
+    OwnProduct,
     ProductNotListable,
     RateOutOfRange,
 )
@@ -243,3 +245,17 @@ async def refresh_library(s: AsyncSession, now: datetime | None = None) -> int:
     if changes:
         await s.execute(update(AllianceListing), changes)
     return len(changes)
+
+
+async def open_listing(s: AsyncSession, user: User, listing_id: int, *, own: str) -> AllianceListing:
+    """A listing someone other than its merchant may act on now: it exists, it is active, and it is not
+    the user's own shop's (`own` says why that is refused)."""
+    listing = await s.get(AllianceListing, listing_id)
+    if listing is None:
+        raise ListingNotFound("no such listing", field="listing_id")
+    if listing.status != "active":
+        raise ListingPaused("this product is not in the library right now", field="listing_id")
+    shop = await catalog.get_shop(s, listing.shop_id)
+    if shop.owner_id == user.id:
+        raise OwnProduct(own)
+    return listing

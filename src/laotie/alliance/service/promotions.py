@@ -13,13 +13,10 @@ from laotie.alliance import repository
 from laotie.alliance.errors import (
     AlreadyPromoting,
     ExclusiveListing,
-    ListingNotFound,
-    ListingPaused,
-    OwnProduct,
     PromotionNotFound,
 )
+from laotie.alliance.service import listings
 from laotie.alliance.service.listings import owned_listing
-from laotie.catalog import service as catalog
 from laotie.identity import service as identity
 from laotie.identity.auth import require_role
 from laotie.kit.errors import InvalidState
@@ -34,14 +31,8 @@ async def take_product(s: AsyncSession, creator: User, listing_id: int, *,
     `leader_id`: taken from that group leader's sub-library (the caller checked their offer stands).
     """
     require_role(creator, "creator")
-    listing = await s.get(AllianceListing, listing_id)
-    if listing is None:
-        raise ListingNotFound("no such listing", field="listing_id")
-    if listing.status != "active":
-        raise ListingPaused("this product is not in the library right now", field="listing_id")
-    shop = await catalog.get_shop(s, listing.shop_id)
-    if shop.owner_id == creator.id:
-        raise OwnProduct("this is your own shop's product: it is in your cart without the alliance")
+    listing = await listings.open_listing(
+        s, creator, listing_id, own="this is your own shop's product: it is in your cart without the alliance")
     now = utcnow()
     if (listing.exclusive_creator_id not in (None, creator.id) and listing.exclusive_until is not None
             and now < listing.exclusive_until):
