@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
+import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -17,15 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laotie.identity import service as identity
 from laotie.kit.errors import DomainError, Forbidden
 from laotie.kit.http import Session, get_db
-from laotie.kit.money import yuan
 from laotie.kit.signing import same_secret
 from laotie.models import User
+from laotie.web import i18n
 
 SESSION_COOKIE = "laotie_session"
 CSRF_COOKIE = "laotie_csrf"
 
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
-templates.env.filters["yuan"] = yuan
+templates = Jinja2Templates(env=jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=jinja2.select_autoescape(), extensions=["jinja2.ext.i18n"]))
+templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+templates.env.filters["yuan"] = i18n.yuan
+templates.env.filters["number"] = i18n.number
+templates.env.filters["when"] = i18n.when
+templates.env.globals["LOCALE_NAMES"] = i18n.NAMES
 
 
 def _replace_page(params: Any, page: int) -> str:
@@ -34,9 +41,11 @@ def _replace_page(params: Any, page: int) -> str:
 
 
 templates.env.filters["replace_page"] = _replace_page
+# Labels defined in Python are marked with N_ for extraction and translated in the template: _(label).
 templates.env.globals["STATUS_LABELS"] = {
-    "pending_payment": "Awaiting payment", "paid": "Paid · to ship", "shipped": "Shipped",
-    "delivered": "Delivered", "completed": "Completed", "cancelled": "Cancelled",
+    "pending_payment": i18n.N_("Awaiting payment"), "paid": i18n.N_("Paid · to ship"),
+    "shipped": i18n.N_("Shipped"), "delivered": i18n.N_("Delivered"), "completed": i18n.N_("Completed"),
+    "cancelled": i18n.N_("Cancelled"),
 }
 
 
@@ -98,13 +107,23 @@ async def form(request: Request) -> dict[str, str]:
 Form = Annotated[dict[str, str], Depends(form)]
 
 
+def page_locale(request: Request) -> str:
+    """The visitor's locale: the language switch's cookie, else Accept-Language, else zh-CN."""
+    return i18n.negotiate(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     token = csrf_token(request)
     context.setdefault("user", None)
-    response = templates.TemplateResponse(
-        request, template, {"csrf": token, "settings": get_db(request).settings, **context},
-        status_code=status_code,
-    )
+    locale = page_locale(request)
+    with i18n.using(locale):
+        response = templates.TemplateResponse(
+            request, template, {"csrf": token, "settings": get_db(request).settings, "locale": locale,
+                                "html_lang": i18n.HTML_LANG[locale], **context},
+            status_code=status_code,
+        )
+    response.headers["Content-Language"] = i18n.HTML_LANG[locale]
+    response.headers["Vary"] = "Cookie, Accept-Language"
     if request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(CSRF_COOKIE, token, httponly=False, samesite="lax",
                             secure=get_db(request).settings.cookie_secure)

@@ -9,6 +9,7 @@ from laotie.kit.errors import DomainError
 from laotie.kit.http import Session, get_db
 from laotie.social.follows import service as follows
 from laotie.social.inbox import service as inbox
+from laotie.web import i18n
 from laotie.web.render import (
     SESSION_COOKIE,
     Form,
@@ -36,6 +37,17 @@ def _signed_in(request: Request, raw: str, next_url: str) -> Response:
     settings = get_db(request).settings
     response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax", secure=settings.cookie_secure,
                         max_age=settings.session_days * 86400)
+    return response
+
+
+@router.get("/lang/{code}")
+async def switch_language(request: Request, code: str, next: str = "/") -> Response:
+    """The language switch: remember the choice in a cookie for a year and go back."""
+    response = redirect(_safe_next(next))
+    locale = i18n.normalise(code[:20])
+    if locale:
+        response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, samesite="lax",
+                            secure=get_db(request).settings.cookie_secure)
     return response
 
 
