@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from laotie.app import create_app
 from laotie.config import Settings
 from laotie.kit.migrate import upgrade
-from tests.support import Api
+from tests.support import ENGLISH, Api
 
 CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("LAOTIE_TEST_POSTGRES_URL") or (
@@ -83,7 +83,7 @@ async def app(settings: Settings) -> AsyncIterator[object]:
 @pytest.fixture
 async def api(app: object) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test", headers=ENGLISH) as client:
         yield Api(client, app)
 
 

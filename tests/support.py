@@ -16,6 +16,10 @@ both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indi
 ADDRESS = {"recipient": "Li Lei", "phone": "13800000000", "address": "1 Test Road, Linyi"}
 
 
+# Tests read the English pages (zh-CN is the default for a visitor who states no language).
+ENGLISH = {"accept-language": "en"}
+
+
 @dataclass
 class Api:
     client: httpx.AsyncClient

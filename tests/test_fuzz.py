@@ -29,7 +29,7 @@ from laotie.app import create_app
 from laotie.config import Settings
 from laotie.kit.migrate import upgrade
 from tests.conftest import PG_URL, make_settings, reset_postgres
-from tests.support import Api
+from tests.support import ENGLISH, Api
 
 pytestmark = pytest.mark.fuzz
 
@@ -61,7 +61,7 @@ async def _seed_world(app_settings: Settings) -> dict[str, str]:
     app = create_app(app_settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test", headers=ENGLISH) as client:
             api = Api(client, app)
             operator = await api.operator()
             category = await api.category(operator)

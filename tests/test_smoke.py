@@ -10,7 +10,7 @@ import pytest
 
 from laotie.app import create_app
 from tests.conftest import make_settings
-from tests.support import Api
+from tests.support import ENGLISH, Api
 
 
 async def _purchase(api: Api) -> tuple[int, int]:
@@ -41,7 +41,7 @@ async def driver_api(request: pytest.FixtureRequest, tmp_path: Path, migrated_sq
     assert app.state.db.engine.dialect.driver == ("inloop" if request.param == "inloop" else "aiosqlite")
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test", headers=ENGLISH) as client:
             yield Api(client, app)
 
 

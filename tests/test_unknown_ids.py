@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from laotie.identity import service as identity
 from laotie.models import Base
-from tests.support import Api, both_databases
+from tests.support import ENGLISH, Api, both_databases
 from tests.web.test_pages import sign_in
 
 UNKNOWN = 999_999
@@ -161,7 +161,7 @@ async def everyone(api: Api) -> tuple[str, str]:
 async def call(api: Api, method: str, url: str, **kwargs: Any) -> httpx.Response:
     """One request, with a server error answered as a 500 rather than raised, so every route is seen."""
     transport = httpx.ASGITransport(app=api.app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test",
+    async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test", headers=ENGLISH,
                                  cookies=api.client.cookies) as client:
         return await client.request(method, url, **kwargs)
 

@@ -14,7 +14,7 @@ import pytest
 from laotie.app import create_app
 from laotie.live.media.endpoints import callback_token
 from tests.conftest import make_settings
-from tests.support import Api
+from tests.support import ENGLISH, Api
 
 REDIS_TEST_URL = os.environ.get("LAOTIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -58,5 +58,5 @@ async def redis_api(tmp_path: Path, migrated_sqlite: Path) -> AsyncIterator[Api]
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport,
-                                                                   base_url="http://laotie.test") as c:
+                                                                   base_url="http://laotie.test", headers=ENGLISH) as c:
         yield Api(c, app)

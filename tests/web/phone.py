@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from tests.serving import CHROMIUM, CHROMIUM_ARGS
 from tests.web.seed import PASSWORD
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "en-US"}
 TIMEOUT_MS = 10_000
 
 

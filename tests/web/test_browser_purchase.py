@@ -99,7 +99,7 @@ async def test_register_buy_pay_ship_confirm_payout(server: Server, tmp_path: Pa
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                            args=CHROMIUM_ARGS)
         phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-                 "base_url": base, "locale": "zh-CN"}
+                 "base_url": base, "locale": "en-US"}
         try:
             buyer_ctx = await browser.new_context(**phone)
             buyer_ctx.set_default_timeout(TIMEOUT_MS)

@@ -76,7 +76,7 @@ async def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
 
 async def _phone(browser: Browser, base_url: str, errors: list[str]) -> Page:
     ctx = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=base_url,
-                                    locale="zh-CN")
+                                    locale="en-US")
     ctx.set_default_timeout(TIMEOUT_MS)
     page = await ctx.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from laotie.web.middleware import drop_blank_fields
-from tests.support import Api
+from tests.support import ENGLISH, Api
 from tests.web.test_pages import sign_in
 
 
@@ -70,7 +70,7 @@ async def test_a_crash_on_a_page_is_the_html_error_page(api: Api) -> None:
     api.app.add_api_route("/boom-page", boom, include_in_schema=False)
     api.app.add_api_route("/api/v1/boom", boom, include_in_schema=False)
     transport = httpx.ASGITransport(app=api.app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test", headers=ENGLISH) as client:
         r = await client.get("/boom-page")
         _is_error_page(r, 500)
         assert 'data-code="internal_error"' in r.text and "a bug" not in r.text

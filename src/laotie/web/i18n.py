@@ -38,7 +38,7 @@ HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 _current: ContextVar[str] = ContextVar("laotie_locale", default=DEFAULT)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
+def N_(message: str) -> str:  # the gettext convention for "translate later"
     """Mark a string defined in Python for extraction; templates translate it with `_()`."""
     return message
 

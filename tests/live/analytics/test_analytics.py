@@ -21,7 +21,7 @@ from laotie.live.errors import CommentBlocked
 from laotie.models import LiveMinute, LiveSession, Order, OutboxEvent, utcnow
 from laotie.orders.service.checkout import Address, LineRequest, checkout
 from tests.live.conftest import LiveRoom, go_live
-from tests.support import ADDRESS, Api
+from tests.support import ADDRESS, ENGLISH, Api
 
 MIN = timedelta(minutes=1)
 
@@ -31,7 +31,7 @@ async def quiet_api(settings: Settings) -> AsyncIterator[Api]:
     """No lifespan, so no dispatcher of its own: the test decides when events land, and lands them again."""
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://laotie.test", headers=ENGLISH) as client:
         yield Api(client, app)
     await app.state.db.dispose()
 

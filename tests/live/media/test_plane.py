@@ -23,7 +23,7 @@ from laotie.live.media.endpoints import callback_token
 from laotie.models import EventDelivery, OutboxEvent
 from tests.conftest import make_settings
 from tests.serving import free_port
-from tests.support import Api
+from tests.support import ENGLISH, Api
 
 
 def test_config_renames_into_a_loopback_hls_app(tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ async def _api(tmp_path: Path, migrated_sqlite: Path, control_port: int) -> Asyn
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport,
-                                                                   base_url="http://laotie.test") as c:
+                                                                   base_url="http://laotie.test", headers=ENGLISH) as c:
         yield Api(c, app)
 
 
