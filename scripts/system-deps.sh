@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages and services the full test suite drives for real: Chromium for the
 # browser tests; nginx with its RTMP module and ffmpeg for the media-plane test; Redis for
-# the multi-process and Redis-mode tests (PostgreSQL is expected at 127.0.0.1:5432).
+# the multi-process and Redis-mode tests (PostgreSQL is expected at 127.0.0.1:5432); the
+# Noto colour emoji and CJK fonts for the demo's product pictures and Chinese pages.
 # Installed when missing; under CI=true a failure here fails the run.
 set -euo pipefail
 packages=()
@@ -10,6 +11,9 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || packages+=(libnginx-mod-rtmp)
 command -v ffmpeg >/dev/null || packages+=(ffmpeg)
 command -v redis-server >/dev/null || packages+=(redis-server)
+# The demo draws its product pictures with the colour emoji font; pages and screenshots need CJK glyphs.
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || packages+=(fonts-noto-color-emoji)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || packages+=(fonts-noto-cjk)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
 if [ ${#packages[@]} -gt 0 ]; then
