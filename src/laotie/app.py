@@ -16,6 +16,7 @@ from laotie import __version__
 from laotie.config import Settings, get_settings
 from laotie.kit.db import Database
 from laotie.kit.events import Dispatcher, bus
+from laotie.kit.fastpath import FastPaths
 from laotie.kit.http import install_error_handlers
 from laotie.kit.jobs import scheduler
 from laotie.kit.openapi import document_errors
@@ -50,6 +51,7 @@ DOMAIN_MODULES = (
     "laotie.live.sale.tasks",
     "laotie.live.media.handlers",
     "laotie.live.gifts.service",
+    "laotie.orders.fastpath",
     "laotie.orders.handlers",
     "laotie.orders.tasks",
     "laotie.social.inbox.handlers",
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.db = database
     app.state.dispatcher = dispatcher
     app.state.settings = settings
+    app.add_middleware(FastPaths)  # added first, so it runs inside the body limit
     install_error_handlers(app)
 
     from laotie.aftersales.endpoints import router as aftersales_router

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # persister inside each app process; "external" leaves it to `laotie live persist`, so
     # accepting purchases never waits behind writing them.
     flash_persister: Literal["in_process", "external"] = "in_process"
+    # Hot API routes skip FastAPI's routing and dependency solving (laotie.kit.fastpath); off, the
+    # same routes answer through FastAPI, which the tests use to hold both to the same answers.
+    fast_paths: bool = True
     # After an operator cuts a stream, the host cannot go live again for this long
     # (encoders such as OBS reconnect on their own, which would undo the cut).
     live_cut_cooldown_minutes: int = Field(30, ge=0)

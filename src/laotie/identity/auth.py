@@ -7,19 +7,16 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from laotie.identity import service
-from laotie.identity.errors import NotAuthenticated, RoleRequired
+from laotie.identity.caller import bearer_token
+from laotie.identity.errors import RoleRequired, unknown_token
 from laotie.kit.http import Session
 from laotie.models import User
 
 
 async def api_user(request: Request, s: Session) -> User:
-    header = request.headers.get("authorization", "")
-    scheme, _, raw = header.partition(" ")
-    if scheme.lower() != "bearer" or not raw:
-        raise NotAuthenticated("send 'Authorization: Bearer <token>'")
-    user = await service.user_for_token(s, raw.strip())
+    user = await service.user_for_token(s, bearer_token(request.headers.get("authorization")))
     if user is None:
-        raise NotAuthenticated("unknown or revoked token")
+        raise unknown_token()
     return user
 
 

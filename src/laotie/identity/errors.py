@@ -26,3 +26,8 @@ class RoleNotSelfServe(DomainError):
 
 class UserNotFound(NotFound):
     code = "user_not_found"
+
+
+def unknown_token() -> NotAuthenticated:
+    """The one refusal for a token that is not (or no longer) valid, wherever it is checked."""
+    return NotAuthenticated("unknown or revoked token")

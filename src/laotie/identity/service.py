@@ -16,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.config import Settings
 from laotie.identity import repository, token_cache
+from laotie.identity.caller import Caller
 from laotie.identity.errors import (
     InvalidCredentials,
     RoleNotSelfServe,
     RoleRequired,
     UsernameTaken,
     UserNotFound,
+    unknown_token,
 )
 from laotie.identity.repository import token_digest
 from laotie.kit.errors import NotFound
@@ -126,6 +128,14 @@ async def revoke_api_token(s: AsyncSession, raw: str) -> None:
 
 async def user_for_token(s: AsyncSession, raw: str) -> User | None:
     return await repository.user_by_token_hash(s, token_digest(raw))
+
+
+async def caller_for_token(s: AsyncSession, raw: str) -> Caller:
+    """The caller of a hot API path, by id only; refused as `api_user` refuses."""
+    user_id = await repository.user_id_by_token_hash(s, token_digest(raw))
+    if user_id is None:
+        raise unknown_token()
+    return Caller(user_id)
 
 
 async def start_web_session(s: AsyncSession, settings: Settings, user: User) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 
 from laotie.identity import repository
-from laotie.identity.errors import NotAuthenticated
+from laotie.identity.caller import bearer_token
+from laotie.identity.errors import unknown_token
 from laotie.kit.db import Database
 
 TTL_SECONDS = 5.0
@@ -23,10 +24,7 @@ def forget(raw: str) -> None:
 
 
 async def user_id_for(db: Database, authorization: str) -> int:
-    scheme, _, raw = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not raw:
-        raise NotAuthenticated("send 'Authorization: Bearer <token>'")
-    digest = repository.token_digest(raw.strip())
+    digest = repository.token_digest(bearer_token(authorization))
     hit = _cache.get(digest)
     now = time.monotonic()
     if hit is not None and hit[1] > now:
@@ -34,7 +32,7 @@ async def user_id_for(db: Database, authorization: str) -> int:
     async with db.transaction() as s:
         user = await repository.user_by_token_hash(s, digest)
     if user is None:
-        raise NotAuthenticated("unknown or revoked token")
+        raise unknown_token()
     if len(_cache) > 100_000:
         _cache.clear()
     _cache[digest] = (user.id, now + TTL_SECONDS)

@@ -51,7 +51,7 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
-def _error_entry(e: Any) -> dict[str, str]:
+def error_entry(e: Any) -> dict[str, str]:
     if e.get("type") == "json_invalid":
         # FastAPI puts the byte offset where a field name goes: the body as a whole is the culprit.
         reason = (e.get("ctx") or {}).get("error") or e.get("msg", "invalid")
@@ -60,12 +60,16 @@ def _error_entry(e: Any) -> dict[str, str]:
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    return [_error_entry(e) for e in exc.errors()]
+    return [error_entry(e) for e in exc.errors()]
 
 
 def invalid_request(exc: RequestValidationError) -> dict[str, object]:
     """The 422 body of a malformed request: the first field at fault, and every error."""
-    errors = validation_errors(exc)
+    return invalid_body(validation_errors(exc))
+
+
+def invalid_body(errors: list[dict[str, str]]) -> dict[str, object]:
+    """The 422 body for these errors ({"field", "message"} each), the first one named."""
     first = errors[0] if errors else {"field": "", "message": "invalid request"}
     return {"code": "invalid_request", "message": f"{first['field']}: {first['message']}",
             "field": first["field"], "errors": errors}

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.config import Settings
+from laotie.identity.caller import Identified
 from laotie.kit.db import dialect_insert
 from laotie.kit.events import record_events
 from laotie.kit.money import rate_of, split_exact
@@ -29,7 +30,6 @@ from laotie.models import (
     Payment,
     PurchaseCounter,
     Sku,
-    User,
     utcnow,
 )
 from laotie.models.base import table_of
@@ -138,7 +138,7 @@ def _request_hash(lines: list[LineRequest], address: Address, source: str, disco
 async def checkout(
     s: AsyncSession,
     settings: Settings,
-    buyer: User,
+    buyer: Identified,
     lines: list[LineRequest],
     address: Address,
     *,
@@ -304,7 +304,7 @@ async def release_purchase_allowance(s: AsyncSession, buyer_id: int, quantities:
         )
 
 
-async def _replay(s: AsyncSession, buyer: User, key: str, request_hash: str, gateway: SandboxGateway
+async def _replay(s: AsyncSession, buyer: Identified, key: str, request_hash: str, gateway: SandboxGateway
                   ) -> CheckoutResult:
     row = (await s.execute(
         select(IdempotencyKey.request_hash, IdempotencyKey.payment_id)

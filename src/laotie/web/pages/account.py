@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from laotie.identity import service as identity
-from laotie.kit.errors import DomainError
+from laotie.kit.errors import DomainError, NotFound
 from laotie.kit.http import Session, get_db
 from laotie.social.follows import service as follows
 from laotie.social.inbox import service as inbox
@@ -43,11 +43,12 @@ def _signed_in(request: Request, raw: str, next_url: str) -> Response:
 @router.get("/lang/{code}")
 async def switch_language(request: Request, code: str, next: str = "/") -> Response:
     """The language switch: remember the choice in a cookie for a year and go back."""
-    response = redirect(_safe_next(next))
     locale = i18n.normalise(code[:20])
-    if locale:
-        response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, samesite="lax",
-                            secure=get_db(request).settings.cookie_secure)
+    if locale is None:
+        raise NotFound(f"laotie speaks {' and '.join(i18n.NAMES.values())}", code="unknown_language")
+    response = redirect(_safe_next(next))
+    response.set_cookie(i18n.COOKIE, locale, max_age=365 * 86400, samesite="lax",
+                        secure=get_db(request).settings.cookie_secure)
     return response
 
 
