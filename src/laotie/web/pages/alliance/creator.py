@@ -21,12 +21,13 @@ from laotie.kit.types import MAX_ID, PathId
 from laotie.ledger import service as ledger
 from laotie.models import AllianceListing, User
 from laotie.orders.service.checkout import PHONE_PATTERN
+from laotie.web.i18n import N_
 from laotie.web.render import Form, PageUser, attempt, redirect, refusal, render, text
 
 router = APIRouter(prefix="/alliance", include_in_schema=False)
 
-SORTS = {"earnings": "You keep most", "rate": "Highest rate", "sales": "Best selling (30 days)",
-         "price_low": "Lowest price", "newest": "Newest"}
+SORTS = {"earnings": N_("You keep most"), "rate": N_("Highest rate"), "sales": N_("Best selling (30 days)"),
+         "price_low": N_("Lowest price"), "newest": N_("Newest")}
 BANDS = ("优", "良", "差", "new")
 PER_PAGE = 20
 

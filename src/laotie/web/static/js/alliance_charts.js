@@ -1,4 +1,5 @@
-// The creator's commission per day (ECharts, from the JSON the chart element carries).
+// The creator's commission per day (ECharts, from the JSON the chart element carries; its series
+// names come translated in the element's data-label-* attributes).
 const echarts = window.echarts;
 const el = document.getElementById("earnings-chart");
 if (echarts && el) {
@@ -12,9 +13,9 @@ if (echarts && el) {
     xAxis: { type: "category", data: d.days, axisLabel: { fontSize: 10, hideOverlap: true } },
     yAxis: { type: "value", axisLabel: { fontSize: 10 } },
     series: [
-      { name: "Estimated", type: "bar", data: d.estimated, color: "#fac858" },
-      { name: "Settled", type: "bar", data: d.settled, color: "#14a37f" },
-      { name: "Reversed", type: "bar", data: d.reversed, color: "#fe3666" },
+      { name: el.dataset.labelEstimated, type: "bar", data: d.estimated, color: "#fac858" },
+      { name: el.dataset.labelSettled, type: "bar", data: d.settled, color: "#14a37f" },
+      { name: el.dataset.labelReversed, type: "bar", data: d.reversed, color: "#fe3666" },
     ],
   });
   window.addEventListener("resize", () => chart.resize());
