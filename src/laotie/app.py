@@ -21,6 +21,7 @@ from laotie.kit.http import install_error_handlers
 from laotie.kit.jobs import scheduler
 from laotie.kit.openapi import document_errors
 from laotie.kit.realtime import make_hub
+from laotie.live.sale.board import board_of
 from laotie.live.sale.redis_gate import RedisFlash
 from laotie.live.sale.stock_feed import StockFeed
 from laotie.traffic.service.feed import feed_of
@@ -47,6 +48,7 @@ DOMAIN_MODULES = (
     "laotie.live.gifts.handlers",
     "laotie.live.pk.handlers",
     "laotie.live.pk.tasks",
+    "laotie.live.sale.fastpath",
     "laotie.live.sale.handlers",
     "laotie.live.sale.tasks",
     "laotie.live.media.handlers",
@@ -84,7 +86,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         await database.hub.start()
         stock_feed = StockFeed(database)
         database.services["stock_feed"] = stock_feed
-        tasks = [asyncio.create_task(stock_feed.run_forever(), name="flash-stock")]
+        tasks = [asyncio.create_task(stock_feed.run_forever(), name="flash-stock"),
+                 asyncio.create_task(board_of(database).run_forever(), name="flash-board")]
         if settings.redis_url:
             gate = RedisFlash(database, settings.redis_url)
             database.services["flash_gate"] = gate
@@ -134,6 +137,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     from laotie.live.endpoints import router as live_router
     from laotie.live.gifts.endpoints import router as gift_router
     from laotie.live.media.endpoints import router as media_hooks_router
+    from laotie.live.media.endpoints import viewer_router as media_viewer_router
     from laotie.live.media.plane import HlsFiles
     from laotie.live.pk.endpoints import router as pk_router
     from laotie.live.sale.endpoints import router as sale_router
@@ -150,8 +154,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     for router in (identity_router, catalog_router, orders_router, live_router, sale_router, pk_router,
                    live_analytics_router, media_hooks_router, chat_router, gift_router, social_router, video_router,
-                   deposit_router, governance_router, aftersales_router, feedback_router, score_router,
-                   traffic_router, fraud_router, alliance_router, leader_router, mcn_router,
+                   media_viewer_router, deposit_router, governance_router, aftersales_router, feedback_router,
+                   score_router, traffic_router, fraud_router, alliance_router, leader_router, mcn_router,
                    payout_router, sample_router, link_router, api_docs_router):
         app.include_router(router)
 
@@ -164,6 +168,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         return PlainTextResponse(
             "# TYPE laotie_sql_statements_total counter\n"
             f"laotie_sql_statements_total {database.stats.statements}\n"
+            + board_of(database).metrics()
         )
 
     settings.media_dir.mkdir(parents=True, exist_ok=True)

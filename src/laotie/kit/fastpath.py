@@ -18,6 +18,7 @@ order of checks (authentication before the body).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,16 +30,34 @@ from laotie.kit.http import error_entry, invalid_body
 
 Handler = Callable[["Call"], Awaitable[None]]
 _routes: dict[tuple[str, str], Handler] = {}
+# Paths with parameters ("/api/v1/live/flash/{flash_id}/buy"): each segment parameter matches one
+# path segment of digits; the handler reads it from `call.params` and checks its range itself.
+_patterned: list[tuple[str, re.Pattern[str], Handler]] = []
 
 
 def route(method: str, path: str) -> Callable[[Handler], Handler]:
     """Serve `method path` with this handler (registered when its module is imported)."""
 
     def register(handler: Handler) -> Handler:
+        if "{" in path:
+            pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[0-9]{1,19})", re.escape(path))
+            _patterned.append((method, re.compile(pattern), handler))
         _routes[(method, path)] = handler
         return handler
 
     return register
+
+
+def find(method: str, path: str) -> tuple[Handler | None, dict[str, str]]:
+    handler = _routes.get((method, path))
+    if handler is not None or not _patterned:
+        return handler, {}
+    for wanted, pattern, patterned in _patterned:
+        if wanted == method:
+            found = pattern.fullmatch(path)
+            if found is not None:
+                return patterned, found.groupdict()
+    return None, {}
 
 
 def routes() -> dict[tuple[str, str], Handler]:
@@ -48,10 +67,12 @@ def routes() -> dict[tuple[str, str], Handler]:
 class Call:
     """One request on a fast path: its headers, its body, and ways to answer."""
 
-    __slots__ = ("_body", "app", "receive", "scope", "send")
+    __slots__ = ("_body", "app", "params", "receive", "scope", "send")
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+    def __init__(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp,
+                 params: dict[str, str] | None = None) -> None:
         self.scope, self.receive, self.send, self.app = scope, receive, send, app
+        self.params = params or {}  # the path's parameters, as text
         self._body: bytes | None = None
 
     @property
@@ -128,11 +149,11 @@ class FastPaths:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = _routes.get((scope.get("method", ""), scope.get("path", ""))) if scope["type"] == "http" else None
+        handler, params = find(scope["method"], scope["path"]) if scope["type"] == "http" else (None, {})
         if handler is None or not scope["app"].state.settings.fast_paths:
             await self.app(scope, receive, send)
             return
-        call = Call(scope, receive, send, self.app)
+        call = Call(scope, receive, send, self.app, params)
         try:
             await handler(call)
         except DomainError as exc:

@@ -7,8 +7,12 @@ their session cookie). Every server → client frame is a JSON array of messages
     {"type": "hide", "id"}                      a moderator took message `id` down
     {"type": "stats", "viewers", "likes", "skipped"}
     {"type": "error", "code", "message"}        to the one client whose action was refused
+    {"type": "flash_state", "flash_id", "state"}  a flash sold out or closed ("sold_out" | "closed")
 
-Client → server: {"type": "comment", "body"}, {"type": "like"}, and for moderators
+Client → server: {"type": "comment", "body"}, {"type": "like"}, a flash-sale tap
+{"type": "flash.buy", "flash_id", "request_id", "quantity", "address"} (answered to this
+client alone with {"type": "flash.answer", "request_id", ...} or an error carrying the
+request_id; see live/sale/fastpath.py), and for moderators
 {"type": "hide", "id"}, {"type": "mute", "user_id", "minutes"}, {"type": "ban", "user_id"},
 {"type": "unmute"|"unban", "user_id"}; the host also {"type": "appoint", "user_id"}.
 Each action is its own short transaction.
@@ -38,6 +42,7 @@ from laotie.live.analytics.meter import meter_of
 from laotie.live.chat import service as chat
 from laotie.live.chat.fanout import LAGGING, Fanout, Viewer
 from laotie.live.errors import SessionNotFound
+from laotie.live.sale.fastpath import answer_socket_tap
 from laotie.live.service import presence
 from laotie.live.service.sessions import get_session
 from laotie.models import User, utcnow
@@ -106,6 +111,9 @@ async def _act(db: Database, viewer: Viewer, user: User | None, session_id: int,
     if kind == "like":
         if likes.allow():
             chat.like(db, session_id)
+        return
+    if kind == "flash.buy":  # 上车 over the open socket: the lean accept path, answered with the request id
+        viewer.offer_private(await answer_socket_tap(db, user, data))
         return
     if user is None:
         raise NotAuthenticated("sign in to take part in the chat")

@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from laotie.identity import token_cache
-from laotie.identity.auth import CurrentUser, api_user
+from laotie.identity.auth import CurrentUser
 from laotie.kit.http import Session, get_db
 from laotie.kit.types import PathId
 from laotie.live.endpoints import session_out
 from laotie.live.errors import ReservationNotFound
+from laotie.live.sale import taps
 from laotie.live.sale.schemas import (
     CartIn,
     CartOrderIn,
@@ -88,27 +89,18 @@ async def buy_flash(flash_id: PathId, body: FlashBuyIn, request: Request, respon
                     idempotency_key: IdempotencyKey = None) -> FlashBuyOut:
     """上车: 201 with the order (database mode) or 202 with a reservation (Redis mode).
 
-    No request-wide transaction here: in Redis mode the purchase must not touch the
-    database at all (the buyer comes from the token cache), and in database mode the
-    whole purchase is one explicit transaction.
+    Served by the lean path (fastpath.py), which answers exactly as this does. The buyer comes
+    from the token cache and no request-wide transaction is opened: a tap this process knows
+    cannot succeed (sold out, not open yet, ended) is refused from memory, in Redis mode the
+    purchase does not touch the database at all, and in database mode it is one transaction.
+    The same Idempotency-Key (or a socket tap's request_id) gets the same answer.
     """
     db = get_db(request)
-    address = Address(**body.address.model_dump())
-    gate = db.services.get("flash_gate")
-    authorization = request.headers.get("authorization", "")
-    if gate is not None:
-        buyer_id = await token_cache.user_id_for(db, authorization)
-        reservation = await gate.reserve(buyer_id, flash_id, body.quantity, address)
-        db.services["stock_feed"].mark(flash_id)
-        response.status_code = 202
-        return FlashBuyOut(status="accepted", left=reservation.left, reservation_id=reservation.reservation_id,
-                           status_url=f"/api/v1/live/flash/reservations/{reservation.reservation_id}")
-    async with db.transaction() as s:
-        user = await api_user(request, s)
-        result, left = await flash.buy_flash(s, db.settings, user, flash_id, body.quantity, address,
-                                             idempotency_key=idempotency_key)
-    return FlashBuyOut(status="placed", left=left, payment_id=result.payment_id, order_ids=result.order_ids,
-                       pay_url=result.pay_url)
+    buyer_id = await token_cache.user_id_for(db, request.headers.get("authorization", ""))
+    answer = await taps.tap(db, buyer_id, flash_id, body.quantity, Address(**body.address.model_dump()),
+                            idempotency_key or "")
+    response.status_code = 202 if answer.status == "accepted" else 201
+    return FlashBuyOut(**taps.describe(answer))
 
 
 @router.get("/flash/reservations/{reservation_id}")

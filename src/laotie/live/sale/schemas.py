@@ -53,6 +53,19 @@ class FlashBuyIn(BaseModel):
     address: AddressIn
 
 
+class FlashTapIn(BaseModel):
+    """A tap sent over the room's socket: {"type": "flash.buy", "flash_id", "request_id", "quantity", "address"}.
+
+    `request_id` comes back with the answer, and a tap repeated with the same one (over the
+    socket or as the Idempotency-Key of the HTTP route) gets the same answer.
+    """
+
+    flash_id: RefId
+    request_id: Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[\x21-\x7e]+$")]
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
+    address: AddressIn
+
+
 class FlashBuyOut(BaseModel):
     # "placed": the order exists (DB mode); "accepted": reserved in Redis, the order follows.
     status: str

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.config import Settings
+from laotie.identity.caller import Identified
 from laotie.kit.db import dialect_insert
 from laotie.kit.events import record_event
 from laotie.live import repository
@@ -109,7 +110,7 @@ async def take_cap(s: AsyncSession, flash: FlashListing, buyer_id: int, quantity
                           limit=flash.per_buyer_cap)
 
 
-async def place_flash_order(s: AsyncSession, settings: Settings, buyer: User, flash: FlashListing, quantity: int,
+async def place_flash_order(s: AsyncSession, settings: Settings, buyer: Identified, flash: FlashListing, quantity: int,
                             address: Address, *, idempotency_key: str | None = None) -> tuple[CheckoutResult, int]:
     """Order, cap and live stock in the caller's transaction; returns the order and units left (-1: replay)."""
     result = await checkout(s, settings, buyer, [LineRequest(flash.sku_id, quantity, flash.id, flash.live_price)],
@@ -129,7 +130,7 @@ async def place_flash_order(s: AsyncSession, settings: Settings, buyer: User, fl
     return result, left
 
 
-async def buy_flash(s: AsyncSession, settings: Settings, buyer: User, flash_id: int, quantity: int,
+async def buy_flash(s: AsyncSession, settings: Settings, buyer: Identified, flash_id: int, quantity: int,
                     address: Address, *, idempotency_key: str | None = None) -> tuple[CheckoutResult, int]:
     """DB mode: the whole purchase is one transaction."""
     flash, _ = await get_flash(s, flash_id)

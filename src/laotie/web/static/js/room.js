@@ -68,6 +68,8 @@ document.addEventListener("laotie:room", (e) => {
   const m = e.detail || {};
   const p = m.payload || {};
   if (m.type === "flash_stock") { setLeft(m.flash_id, m.left); return; }
+  // Sent the moment the gate finds no stock (or the sale ends): the button closes before anyone taps again.
+  if (m.type === "flash_state") { if (m.state === "sold_out" || m.state === "closed") setLeft(m.flash_id, 0); return; }
   switch (p.event) {
     case "flash.scheduled": refreshPanel(); countdown(Date.parse(p.opens_at)); break;
     case "flash.sold_out": setLeft(p.flash_id, 0); break;
