@@ -18,22 +18,13 @@ from laotie.kit.limits import upload
 from laotie.kit.types import PathId
 from laotie.orders.service import queries
 from laotie.trust.score.service import scores
+from laotie.web.i18n import N_
 from laotie.web.render import Form, MaybeUser, PageUser, attempt, number, render, text
 
 router = APIRouter(include_in_schema=False)
 
-STAR_LABELS = (("product_stars", "商品 Product"), ("logistics_stars", "物流 Logistics"),
-               ("service_stars", "服务 Service"))
-
-
-def _wait(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return f"answered in {seconds:.0f} s"
-    if seconds < 3600:
-        return f"answered in {seconds / 60:.0f} min"
-    return f"answered in {seconds / 3600:.1f} h"
+STAR_LABELS = (("product_stars", N_("Product 商品")), ("logistics_stars", N_("Logistics 物流")),
+               ("service_stars", N_("Service 服务")))
 
 
 async def _reviews_card(request: Request, s: Session, user: PageUser, order_id: int, status_code: int = 200,
@@ -73,7 +64,7 @@ async def post_review(request: Request, order_id: PathId, s: Session, user: Page
         # 200, not the refusal's status: htmx swaps only successful answers into the page.
         return await _reviews_card(request, s, user, order_id, error=exc.message,
                                    error_code=exc.code, error_line=data.get("line_id"))
-    return await _reviews_card(request, s, user, order_id, notice="Thank you for your review 感谢评价")
+    return await _reviews_card(request, s, user, order_id, notice=N_("Thank you for your review 感谢评价"))
 
 
 @router.post("/feedback/reviews/{review_id}/reply")
@@ -84,13 +75,13 @@ async def post_reply(request: Request, review_id: PathId, s: Session, user: Page
             await reviews.reply_to_review(s, user, review.id, text(data, "text", 2000))
     except DomainError as exc:
         return await _reviews_card(request, s, user, review.order_id, error=exc.message, error_code=exc.code)
-    return await _reviews_card(request, s, user, review.order_id, notice="Reply posted 已回复")
+    return await _reviews_card(request, s, user, review.order_id, notice=N_("Reply posted 已回复"))
 
 
 async def _thread(request: Request, s: Session, user: PageUser, order_id: int, template: str,
                   status_code: int = 200, **extra: object) -> Response:
     thread = await messages.order_thread(s, user, order_id)
-    return render(request, template, status_code=status_code, user=user, thread=thread, wait=_wait, **extra)
+    return render(request, template, status_code=status_code, user=user, thread=thread, **extra)
 
 
 @router.get("/feedback/orders/{order_id}/messages")
