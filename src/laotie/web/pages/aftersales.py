@@ -19,15 +19,25 @@ from laotie.models import utcnow
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries
 from laotie.trust.deposits import service as deposits
-from laotie.web.render import Form, PageUser, attempt, redirect, render, text
+from laotie.web.i18n import N_
+from laotie.web.render import Form, PageUser, attempt, redirect, render, templates, text
 
 router = APIRouter(include_in_schema=False)
 
-KIND_LABELS = {"refund_only": "Refund only 仅退款", "return_refund": "Return and refund 退货退款",
-               "exchange": "Exchange 换货"}
-REASON_LABELS = {"no_reason": "Changed my mind (7-day no-reason)", "quality": "Quality problem",
-                 "not_as_described": "Not as described", "wrong_item": "Wrong item", "damaged": "Arrived damaged",
-                 "not_received": "Not received", "other": "Other"}
+# Labels are marked for translation and translated where shown: {{ _(kinds[a.kind]) }}.
+KIND_LABELS = {"refund_only": N_("Refund only 仅退款"), "return_refund": N_("Return and refund 退货退款"),
+               "exchange": N_("Exchange 换货")}
+REASON_LABELS = {"no_reason": N_("Changed my mind (7-day no-reason)"), "quality": N_("Quality problem"),
+                 "not_as_described": N_("Not as described"), "wrong_item": N_("Wrong item"),
+                 "damaged": N_("Arrived damaged"), "not_received": N_("Not received"), "other": N_("Other")}
+STATUS_LABELS = {"requested": N_("Waiting for the shop"), "approved": N_("Approved"),
+                 "awaiting_return": N_("Approved · awaiting the return"), "return_shipped": N_("Sent back · on its way"),
+                 "refunded": N_("Refunded"), "exchanged": N_("Exchanged"), "rejected": N_("Rejected by the shop"),
+                 "disputed": N_("The platform is deciding"), "closed": N_("Closed"), "cancelled": N_("Withdrawn")}
+GUARANTEE_LABELS = {"instant": N_("Instant refund 极速退款"), "no_return": N_("Refund without return 退款不退货")}
+# The order page (whichever route renders it) shows its after-sales with these words.
+templates.env.globals.update(AFTERSALE_KINDS=KIND_LABELS, AFTERSALE_REASONS=REASON_LABELS,
+                             AFTERSALE_STATUSES=STATUS_LABELS, AFTERSALE_GUARANTEES=GUARANTEE_LABELS)
 
 
 def _yuan_or_none(data: dict[str, str], name: str) -> int | None:
