@@ -31,7 +31,8 @@ REASON_LABELS = {"no_reason": N_("Changed my mind (7-day no-reason)"), "quality"
                  "not_as_described": N_("Not as described"), "wrong_item": N_("Wrong item"),
                  "damaged": N_("Arrived damaged"), "not_received": N_("Not received"), "other": N_("Other")}
 STATUS_LABELS = {"requested": N_("Waiting for the shop"), "approved": N_("Approved"),
-                 "awaiting_return": N_("Approved · awaiting the return"), "return_shipped": N_("Sent back · on its way"),
+                 "awaiting_return": N_("Approved · awaiting the return"),
+                 "return_shipped": N_("Sent back · on its way"),
                  "refunded": N_("Refunded"), "exchanged": N_("Exchanged"), "rejected": N_("Rejected by the shop"),
                  "disputed": N_("The platform is deciding"), "closed": N_("Closed"), "cancelled": N_("Withdrawn")}
 GUARANTEE_LABELS = {"instant": N_("Instant refund 极速退款"), "no_return": N_("Refund without return 退款不退货")}
