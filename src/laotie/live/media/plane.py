@@ -27,18 +27,21 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from email.utils import formatdate
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
 import anyio.to_thread
 import httpx
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 from laotie.config import Settings
 from laotie.live.media.endpoints import callback_token
+from laotie.live.media.playlist import with_program_date_time
 
 INGEST_APP = "live"
 HLS_APP = "hls"
@@ -362,10 +365,19 @@ class HlsFiles(StaticFiles):
 
     The playlist changes every second, so a cache (a browser's heuristics, a CDN) must
     revalidate it each time; fragments never change once written. The system's MIME table
-    does not know `.ts` as video (Debian maps it to Qt translations).
+    does not know `.ts` as video (Debian maps it to Qt translations). Each playlist is served
+    with the wall-clock time of its segments (live/media/playlist.py), rebuilt only when
+    nginx rewrites it: every viewer asks for it about once a second, nginx writes it once
+    per fragment.
     """
 
     TYPES: ClassVar[dict[str, str]] = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t"}
+    # One entry per playlist being watched; more than this many live streams at once only costs rebuilds.
+    MAX_CACHED = 512
+
+    def __init__(self, *, directory: PathLike | None = None, check_dir: bool = True) -> None:
+        super().__init__(directory=directory, check_dir=check_dir)
+        self._dated: dict[str, tuple[int, int, bytes]] = {}  # path → (mtime ns, size, dated playlist)
 
     async def check_config(self) -> None:
         """Until the media plane has written its folder there is simply nothing to play: 404, not 500."""
@@ -374,9 +386,47 @@ class HlsFiles(StaticFiles):
 
     def file_response(self, full_path: PathLike, stat_result: os.stat_result, scope: Scope,
                       status_code: int = 200) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
         suffix = Path(full_path).suffix
+        if suffix == ".m3u8" and status_code == 200:
+            response = self._dated_playlist(Path(full_path), stat_result, scope)
+        else:
+            response = super().file_response(full_path, stat_result, scope, status_code)
         if suffix in self.TYPES:
             response.headers["content-type"] = self.TYPES[suffix]
         response.headers["cache-control"] = "no-cache" if suffix == ".m3u8" else "max-age=60"
         return response
+
+    def _dated_playlist(self, path: Path, stat_result: os.stat_result, scope: Scope) -> Response:
+        """The playlist with #EXT-X-PROGRAM-DATE-TIME added, from the cache while nginx has not rewritten it.
+
+        Synchronous file access on the event loop, as StaticFiles' own stat: a playlist is a few
+        hundred bytes and its segments' stats are a handful, done once per rewrite.
+        """
+        key = str(path)
+        mtime, size = stat_result.st_mtime_ns, stat_result.st_size
+        cached = self._dated.get(key)
+        if cached is not None and cached[:2] == (mtime, size):
+            body = cached[2]
+        else:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:  # replaced or removed since the stat: serve it as the file server would
+                return super().file_response(path, stat_result, scope)
+            body = with_program_date_time(text, lambda uri: _closed_at(path.parent, uri)).encode()
+            if key not in self._dated and len(self._dated) >= self.MAX_CACHED:
+                del self._dated[next(iter(self._dated))]  # the oldest entry
+            self._dated[key] = (mtime, size, body)
+        headers = {"etag": f'"{mtime:x}-{size:x}-pdt"', "last-modified": formatdate(stat_result.st_mtime, usegmt=True)}
+        if self.is_not_modified(Headers(headers=headers), Headers(scope=scope)):
+            return Response(status_code=304, headers=headers)
+        return Response(body, headers=headers)
+
+
+def _closed_at(folder: Path, uri: str) -> float | None:
+    """A segment's modification time, for a plain file name beside the playlist only."""
+    if not uri or "/" in uri or "\\" in uri or uri.startswith(".") or "?" in uri:
+        return None
+    try:
+        return os.stat(folder / uri).st_mtime
+    except OSError:  # cleaned up already
+        return None

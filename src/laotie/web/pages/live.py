@@ -22,7 +22,7 @@ from laotie.live.errors import ReservationNotFound
 from laotie.live.gifts import service as gifts
 from laotie.live.pk import service as pk
 from laotie.live.sale.service import cart, coupons, flash, lucky_bags
-from laotie.live.service import presence, sessions
+from laotie.live.service import presence, rooms, sessions
 from laotie.models import User, utcnow
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries
@@ -34,8 +34,7 @@ router = APIRouter(prefix="/live", include_in_schema=False)
 
 @router.get("")
 async def live_now(request: Request, s: Session, user: MaybeUser) -> Response:
-    return render(request, "live/index.html", user=user, live=await repository.sessions(s, "live"),
-                  upcoming=await repository.sessions(s, "scheduled", limit=20))
+    return render(request, "live/index.html", user=user, rooms=await rooms.rooms_now(s, utcnow(), upcoming_limit=20))
 
 
 # ---- the streamer's console (registered before /{session_id} so "console" is not an id) ----
