@@ -123,3 +123,21 @@ async def gift_ranking(s: AsyncSession, session_id: int, limit: int) -> list[tup
 async def gift_total(s: AsyncSession, session_id: int) -> int:
     got = await s.execute(select(func.coalesce(func.sum(GiftSend.coins), 0)).where(GiftSend.session_id == session_id))
     return int(got.scalar_one())
+
+
+async def rooms(s: AsyncSession, status: str, limit: int,
+                scheduled_after: datetime | None = None) -> list[tuple[LiveSession, str]]:
+    """Sessions in one status with their host's display name.
+
+    Live ones come most recently started first; scheduled ones soonest first, those without a time
+    last, and none whose time is before `scheduled_after` (a room that never started goes stale).
+    """
+    stmt = (select(LiveSession, User.display_name).join(User, User.id == LiveSession.host_id)
+            .where(LiveSession.status == status))
+    if status == "scheduled":
+        if scheduled_after is not None:
+            stmt = stmt.where((LiveSession.scheduled_for.is_(None)) | (LiveSession.scheduled_for >= scheduled_after))
+        stmt = stmt.order_by(LiveSession.scheduled_for.asc().nulls_last(), LiveSession.id.desc())
+    else:
+        stmt = stmt.order_by(LiveSession.started_at.desc().nulls_last(), LiveSession.id.desc())
+    return [(session, str(name)) for session, name in (await s.execute(stmt.limit(limit))).all()]

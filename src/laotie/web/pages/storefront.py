@@ -11,10 +11,14 @@ from laotie.catalog.repository import ProductQuery
 from laotie.kit.http import Session
 from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
+from laotie.live.service import rooms
+from laotie.models import utcnow
+from laotie.web.i18n import N_
 from laotie.web.render import MaybeUser, render
 
 router = APIRouter(include_in_schema=False)
-SORT_LABELS = {"newest": "Newest", "sales": "Best selling", "price_asc": "Price ↑", "price_desc": "Price ↓"}
+SORT_LABELS = {"newest": N_("Newest"), "sales": N_("Best selling"), "price_asc": N_("Price ↑"),
+               "price_desc": N_("Price ↓")}
 
 
 def _price(text: str | None) -> int | None:
@@ -37,7 +41,11 @@ async def home(
     query = ProductQuery(q=q.replace("\x00", "").strip() or None, sort=sort, min_price=_price(min_price),
                          max_price=_price(max_price), page=page, per_page=24)
     rows, total = await catalog.search(s, query, category)
+    # The live strip (直播) heads the unfiltered first page only.
+    unfiltered = page == 1 and not q and not category
+    on_air = await rooms.rooms_now(s, utcnow(), live_limit=12, upcoming_limit=6) if unfiltered else None
     return render(request, "home.html", user=user, rows=rows, total=total, q=q, category=category, sort=sort,
+                  rooms=on_air,
                   sorts=SORT_LABELS, categories=await catalog.list_categories(s), page=page,
                   pages=max(1, -(-total // 24)), min_price=min_price or "", max_price=max_price or "")
 
