@@ -159,11 +159,12 @@ class FlashBoard:
         task.add_done_callback(_pending.discard)
 
     async def publish(self, session_id: int, text: str, *, to_room: bool) -> None:
-        """To every process's board, and (sold out, closed) to the room's viewers."""
+        """To every process's board, then (sold out, closed) to the room's viewers: a process whose
+        viewers have been told has already been told itself."""
         try:
+            await self.hub.publish(CHANNEL, text)
             if to_room:
                 await self.hub.publish(room.channel(session_id), text)
-            await self.hub.publish(CHANNEL, text)
         except Exception:  # best effort: boards also learn from the gate, viewers from flash_stock
             log.exception("could not announce a flash state")
 

@@ -62,9 +62,9 @@ async def _tell_boards(s: AsyncSession, flash_id: int, state: str, *, to_room: b
     facts = FlashFacts(listing.session_id, listing.sku_id, _ms(listing.opens_at),
                        _ms(listing.closes_at) if listing.closes_at else None)
     text = FlashBoard.state_message(flash_id, facts, state, now_ms())
+    await publish_after_commit(s, CHANNEL, text)  # the boards first, as FlashBoard.publish does
     if to_room:
         await publish_after_commit(s, room.channel(listing.session_id), text)
-    await publish_after_commit(s, CHANNEL, text)
 
 
 def _ms(at: datetime) -> int:
