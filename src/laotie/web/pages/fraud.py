@@ -12,6 +12,7 @@ from laotie.kit.http import Session
 from laotie.kit.types import MAX_ID, PathId
 from laotie.models import User, utcnow
 from laotie.trust.fraud import service as fraud_rings
+from laotie.web.i18n import N_
 from laotie.web.render import Form, PageUser, attempt, redirect, render, text
 
 router = APIRouter(prefix="/operator/fraud", include_in_schema=False)
@@ -20,9 +21,10 @@ QUEUE_LIMIT = 50
 DECIDED_LIMIT = 10
 # How each evidence line is headed; the detector's own explanation follows.
 SIGNAL_LABELS = {
-    "density": "Dense block", "new_accounts": "New accounts", "shared_fingerprints": "Shared device or address",
-    "bursts": "Bursts of near-identical orders", "tiny_instant": "Tiny amounts, instant confirmation",
-    "short_five_star": "Short five-star reviews", "known_accounts": "Accounts from decided rings",
+    "density": N_("Dense block"), "new_accounts": N_("New accounts"),
+    "shared_fingerprints": N_("Shared device or address"), "bursts": N_("Bursts of near-identical orders"),
+    "tiny_instant": N_("Tiny amounts, instant confirmation"), "short_five_star": N_("Short five-star reviews"),
+    "known_accounts": N_("Accounts from decided rings"),
 }
 
 
@@ -37,21 +39,11 @@ async def _page(request: Request, s: Session, user: User, status_code: int = 200
                   labels=SIGNAL_LABELS, window_days=fraud_rings.DEFAULT_WINDOW.days, **extra)
 
 
-def _notice(done: str | None, count: int | None) -> str | None:
-    """The line after a redirect, built here from fixed words: a link cannot put text on this page."""
-    if done == "detected" and count is not None:
-        return f"Detection ran: {count} suspected ring{'s' * (count != 1)} queued or refreshed."
-    if done == "confirmed" and count is not None:
-        return f"Ring {count} confirmed: its orders no longer count."
-    if done == "dismissed" and count is not None:
-        return f"Ring {count} dismissed."
-    return None
-
-
 @router.get("")
 async def queue(request: Request, s: Session, user: PageUser, done: str | None = None,
                 n: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None) -> Response:
-    return await _page(request, s, user, notice=_notice(done, n))
+    # The page words the outcome from `done` and the number alone: a link cannot put text on it.
+    return await _page(request, s, user, done=done, n=n)
 
 
 @router.post("/detect")
