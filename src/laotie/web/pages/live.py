@@ -27,9 +27,25 @@ from laotie.models import User, utcnow
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries
 from laotie.orders.service.checkout import PHONE_PATTERN, Address
+from laotie.web.i18n import N_
 from laotie.web.render import Form, MaybeUser, PageUser, attempt, number, redirect, render, text
 
 router = APIRouter(prefix="/live", include_in_schema=False)
+
+# The names of the states and kinds the live pages show; the templates translate them: _(labels.flash[f.status]).
+LABELS: dict[str, dict[str, str]] = {
+    "session": {"scheduled": N_("Scheduled"), "live": N_("On air"), "ended": N_("Ended")},
+    "end_reason": {"host_ended": N_("ended by the host"), "publish_done": N_("the stream stopped"),
+                   "operator_cut": N_("cut off by the platform")},
+    "flash": {"scheduled": N_("Counting down"), "open": N_("Selling now"), "closed": N_("Sale over")},
+    "coupon": {"created": N_("Not pushed yet"), "pushed": N_("Pushed")},
+    "bag": {"open": N_("Open for entries"), "drawn": N_("Drawn")},
+    "condition": {"comment": N_("Comment a keyword"), "watch": N_("Watch for N minutes"),
+                  "follow": N_("Follow the host")},
+    "pk": {"pending": N_("Waiting for an answer"), "running": N_("In progress"), "finished": N_("Finished"),
+           "declined": N_("Declined"), "expired": N_("Expired"), "cancelled": N_("Cancelled")},
+    "metric": {"gmv": N_("GMV"), "likes": N_("Likes")},
+}
 
 
 @router.get("")
@@ -52,7 +68,8 @@ async def _console(request: Request, s: Session, user: PageUser, status_code: in
     current = next((x for x in mine if x.status in ("live", "scheduled")), None)
     # Selling needs a shop; a creator without one is shown what they can do and where to start.
     has_shop = await catalog.shop_of_owner(s, user.id) is not None
-    ctx: dict[str, object] = {"user": user, "mine": mine, "current": current, "has_shop": has_shop, **extra}
+    ctx: dict[str, object] = {"user": user, "mine": mine, "current": current, "has_shop": has_shop,
+                              "labels": LABELS, **extra}
     if current is not None:
         ctx["room"] = await cart.room_view(s, current.id)
         ctx["coupons"] = await coupons.session_coupons(s, current.id)
@@ -205,7 +222,7 @@ async def _address(s: Session, user: MaybeUser) -> dict[str, str]:
 
 
 async def _promotions(s: Session, session_id: int, user: User | None) -> dict[str, Any]:
-    """Coupons pushed in the room (with the viewer's claims), its lucky bags, PK and gift ranking."""
+    """Coupons pushed in the room (with the viewer's claims), its lucky bags, PK, gift ranking, and state names."""
     now = utcnow()
     pushed = [c for c in await coupons.session_coupons(s, session_id)
               if c.status == "pushed" and c.valid_until > now]
@@ -214,7 +231,7 @@ async def _promotions(s: Session, session_id: int, user: User | None) -> dict[st
     return {"coupons": pushed, "claims": claims, "bags": await lucky_bags.session_bags(s, session_id),
             "pk": await pk.latest_for_session(s, session_id), "gifts": list(gifts.GIFTS.values()),
             "gift_total": gift_total, "gift_ranking": ranking,
-            "coin_balance": await gifts.coin_balance(s, user.id) if user else 0}
+            "coin_balance": await gifts.coin_balance(s, user.id) if user else 0, "labels": LABELS}
 
 
 @router.get("/{session_id}")

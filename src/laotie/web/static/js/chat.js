@@ -21,6 +21,8 @@
 const MAX_LINES = 150;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 const NOT_FOUND = 4404;
+// English words for the server's error codes; the page's own language comes from data-t-<code> attributes
+// on the [data-session] element (data-t-rate-limited, ..., data-t-error, data-t-reconnecting).
 const ERRORS = {
   rate_limited: "Slow down a little",
   muted: "You are muted in this room for now",
@@ -52,10 +54,17 @@ function remember(id) {
   if (seenOrder.length > 2000) seen.delete(seenOrder.shift());
 }
 
+function words(code) {
+  const key = "t" + code.replace(/(^|_)([a-z])/g, (_m, _sep, c) => c.toUpperCase());
+  return root?.dataset[key];
+}
+
+// 1.2万 in Chinese, 12K in English: counts as the page's language writes them short.
+const compactFormat = new Intl.NumberFormat(document.documentElement.lang || undefined,
+  { notation: "compact", maximumFractionDigits: 1 });
+
 function compact(n) {
-  if (n >= 100000000) return (n / 100000000).toFixed(1) + "亿";
-  if (n >= 10000) return (n / 10000).toFixed(1) + "万";
-  return String(n);
+  return n >= 10000 ? compactFormat.format(n) : String(n);
 }
 
 function yuan(fen) {
@@ -132,7 +141,8 @@ function handle(frame) {
         if (likeCount) likeCount.textContent = compact(message.likes);
         break;
       case "error":
-        notice(ERRORS[message.code] || message.message || "Something went wrong");
+        notice(words(message.code || "error") || ERRORS[message.code] || message.message || words("error")
+          || "Something went wrong");
         break;
       default:  // room updates that are not chat (e.g. flash_stock): for the page's widgets
         document.dispatchEvent(new CustomEvent("laotie:room", { detail: message }));
@@ -170,7 +180,7 @@ function send(message) {
     socket.send(JSON.stringify(message));
     return true;
   }
-  notice("Reconnecting…");
+  notice(words("reconnecting") || "Reconnecting…");
   return false;
 }
 

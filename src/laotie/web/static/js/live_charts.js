@@ -1,11 +1,13 @@
 // Live figures in the streamer console: a line chart (viewers, comments, likes) and bars
 // (orders, paid GMV) per minute, drawn with ECharts from the JSON the fragment embeds.
 // htmx replaces the fragment every 10 s while live; the old charts are disposed first so
-// a long stream does not pile up chart instances.
+// a long stream does not pile up chart instances. Series names come translated from the
+// section's data-t-* attributes (the page's language), English when absent.
 const echarts = window.echarts;
+const lang = document.documentElement.lang || undefined;
 
 function label(iso) {
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
 }
 
 function base(data) {
@@ -19,26 +21,26 @@ function base(data) {
 }
 
 const builders = {
-  audience: (data) => ({
+  audience: (data, t) => ({
     ...base(data),
     yAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: 10 } },
     series: [
-      { name: "Viewers", type: "line", smooth: true, showSymbol: false, data: data.viewers, color: "#fe3666" },
-      { name: "Comments", type: "line", smooth: true, showSymbol: false, data: data.comments, color: "#5470c6" },
-      { name: "Likes", type: "line", smooth: true, showSymbol: false, data: data.likes, color: "#fac858" },
+      { name: t.tViewers || "Viewers", type: "line", smooth: true, showSymbol: false, data: data.viewers, color: "#fe3666" },
+      { name: t.tComments || "Comments", type: "line", smooth: true, showSymbol: false, data: data.comments, color: "#5470c6" },
+      { name: t.tLikes || "Likes", type: "line", smooth: true, showSymbol: false, data: data.likes, color: "#fac858" },
     ],
   }),
-  sales: (data) => ({
+  sales: (data, t) => ({
     ...base(data),
     tooltip: { trigger: "axis", valueFormatter: (v) => String(v) },
     yAxis: [
-      { type: "value", name: "Orders", minInterval: 1, axisLabel: { fontSize: 10 }, nameTextStyle: { fontSize: 10 } },
-      { type: "value", name: "GMV ¥", axisLabel: { fontSize: 10 }, nameTextStyle: { fontSize: 10 } },
+      { type: "value", name: t.tOrders || "Orders", minInterval: 1, axisLabel: { fontSize: 10 }, nameTextStyle: { fontSize: 10 } },
+      { type: "value", name: t.tGmv || "GMV ¥", axisLabel: { fontSize: 10 }, nameTextStyle: { fontSize: 10 } },
     ],
     series: [
-      { name: "Orders", type: "bar", data: data.orders, color: "#14a37f" },
+      { name: t.tOrders || "Orders", type: "bar", data: data.orders, color: "#14a37f" },
       // GMV arrives in fen; the axis reads in yuan.
-      { name: "GMV ¥", type: "bar", yAxisIndex: 1, data: data.gmv.map((f) => f / 100), color: "#91cc75" },
+      { name: t.tGmv || "GMV ¥", type: "bar", yAxisIndex: 1, data: data.gmv.map((f) => f / 100), color: "#91cc75" },
     ],
   }),
 };
@@ -53,7 +55,7 @@ function render(root) {
       const build = builders[el.dataset.chart];
       if (!build) continue;
       const chart = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(build(data), true);
+      chart.setOption(build(data, section.dataset), true);
     }
   }
 }

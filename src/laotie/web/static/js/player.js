@@ -17,7 +17,8 @@ function say(state, text) {
   if (video) video.dataset.state = state;
   if (!statusBox) return;
   statusBox.dataset.state = state;
-  statusBox.textContent = text;
+  // The page gives each state's words in its own language (data-t-waiting, ...); English otherwise.
+  statusBox.textContent = statusBox.dataset[`t${state[0].toUpperCase()}${state.slice(1)}`] || text;
   statusBox.hidden = state === "playing";
 }
 

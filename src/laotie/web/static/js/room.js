@@ -22,7 +22,7 @@ function countdown(opensAt) {
       count.textContent = String(left);
       setTimeout(tick, 100);
     } else {
-      count.textContent = "上车!";
+      count.textContent = room?.dataset.tGo || "上车!";
       setTimeout(() => { overlay.hidden = true; }, 800);
       refreshPanel();
     }
@@ -33,7 +33,10 @@ function countdown(opensAt) {
 function setLeft(flashId, left) {
   for (const el of document.querySelectorAll(`[data-flash-left="${flashId}"]`)) el.textContent = String(left);
   if (left <= 0) {
-    for (const b of document.querySelectorAll(`[data-flash-buy="${flashId}"]`)) b.disabled = true;
+    for (const b of document.querySelectorAll(`[data-flash-buy="${flashId}"]`)) {
+      b.disabled = true;
+      b.textContent = room?.dataset.tSoldOut || "Sold out";  // the page's language, from the room's data-t-sold-out
+    }
   }
 }
 
