@@ -46,14 +46,15 @@ def db_upgrade(revision: str = "head") -> None:
     console.print(f"[green]database at {revision}[/]: {settings.database_url}")
 
 
-def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int, app: object = None) -> None:
+    """Run uvicorn: the app factory, or an app already made (one process; the demo's, with its live rooms)."""
     import uvicorn
 
     if settings.is_sqlite and workers > 1:
         console.print("[yellow]SQLite has one writer: serving with one worker[/]")
         workers = 1
-    uvicorn.run("laotie.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True)
+    uvicorn.run(app or "laotie.app:create_app", factory=app is None, host=host, port=port,  # type: ignore[arg-type]
+                workers=workers if app is None else None, log_level="info", proxy_headers=True)
 
 
 @app.command()
@@ -213,7 +214,9 @@ def demo(seed: Annotated[int, typer.Option(help="same seed, same world")] = 7,
     console.print(table)
     console.print(f"Open [bold]{url}[/] · merchant console {url}/merchant · operator {url}/operator")
     if serve_after:
-        _serve(settings, host, port, 1)
+        from laotie.sim.demo.live import serve_demo
+
+        serve_demo(settings, host, port, console, lambda served, app: _serve(served, host, port, 1, app))
 
 
 def main() -> None:  # pragma: no cover - console entry
