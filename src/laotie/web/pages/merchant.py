@@ -18,9 +18,13 @@ from laotie.kit.types import MAX_ID, PathId
 from laotie.ledger import service as ledger
 from laotie.models import ORDER_STATUSES, User
 from laotie.orders.service import queries
+from laotie.web.i18n import N_
 from laotie.web.render import Form, PageUser, attempt, number, redirect, refusal, render, text
 
 router = APIRouter(prefix="/merchant", include_in_schema=False)
+
+# A product's state as the console names it; the templates translate it: _(product_status[p.status]).
+PRODUCT_STATUS = {"draft": N_("Draft"), "published": N_("On sale"), "unpublished": N_("Off the shelf")}
 
 
 def parse_attributes(raw: str) -> dict[str, str]:
@@ -97,13 +101,13 @@ async def save_shop(request: Request, s: Session, user: PageUser, data: Form) ->
 async def products(request: Request, s: Session, user: PageUser) -> Response:
     shop, items, skus = await catalog.shop_products(s, user)
     return render(request, "merchant/products.html", user=user, shop=shop, items=items, skus=skus,
-                  categories=await catalog.list_categories(s))
+                  categories=await catalog.list_categories(s), product_status=PRODUCT_STATUS)
 
 
 async def _products_refusal(request: Request, s: Session, user: User, exc: DomainError) -> Response:
     shop, items, skus = await catalog.shop_products(s, user)
     return refusal(request, "merchant/products.html", exc, user=user, shop=shop, items=items, skus=skus,
-                   categories=await catalog.list_categories(s))
+                   categories=await catalog.list_categories(s), product_status=PRODUCT_STATUS)
 
 
 @router.post("/products")
@@ -140,11 +144,13 @@ async def _edit_page(request: Request, s: Session, user: User, product_id: int, 
     product = await catalog.owned_product(s, user, product_id)
     view = await catalog.product_view(s, product.id, viewer=user)
     return render(request, "merchant/product_edit.html", status_code=status_code, user=user, view=view,
-                  categories=await catalog.list_categories(s), attributes_text=attributes_text, **extra)
+                  categories=await catalog.list_categories(s), attributes_text=attributes_text,
+                  product_status=PRODUCT_STATUS, **extra)
 
 
-EDIT_NOTICES = {"details": "Saved 已保存.", "images": "Images updated.", "sku": "Option saved.",
-                "sku-added": "Option added.", "sku-removed": "Option removed."}
+# What the edit page says after each kind of change; the template translates it: _(saved).
+EDIT_NOTICES = {"details": N_("Saved."), "images": N_("Images updated."), "sku": N_("Option saved."),
+                "sku-added": N_("Option added."), "sku-removed": N_("Option removed.")}
 
 
 def _edited(product_id: int, what: str) -> Response:
@@ -155,7 +161,7 @@ def _edited(product_id: int, what: str) -> Response:
 async def edit_product(request: Request, product_id: PathId, s: Session, user: PageUser) -> Response:
     """Everything about one product after it was created: details, images, options and their stock."""
     return await _edit_page(request, s, user, product_id,
-                            notice=EDIT_NOTICES.get(request.query_params.get("saved", "")))
+                            saved=EDIT_NOTICES.get(request.query_params.get("saved", "")))
 
 
 @router.post("/products/{product_id}/images/{image_id}/{action}")
@@ -295,6 +301,6 @@ async def orders(request: Request, s: Session, user: PageUser,
                  ) -> Response:
     shop, items, lines, counts = await queries.shop_orders(s, user, None if status == "all" else status)
     shipped = request.query_params.get("order", "") if request.query_params.get("done") == "shipped" else ""
-    notice = f"Order #{shipped} shipped 已发货: the buyer has been told." if shipped.isdigit() else None
     return render(request, "merchant/orders.html", user=user, shop=shop, orders=items, lines=lines,
-                  counts=counts, status=status, statuses=ORDER_STATUSES, notice=notice)
+                  counts=counts, status=status, statuses=ORDER_STATUSES,
+                  shipped_order=shipped if shipped.isdigit() else None)
