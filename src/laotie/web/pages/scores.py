@@ -9,13 +9,19 @@ from fastapi import APIRouter, Request, Response
 
 from laotie.kit.errors import DomainError
 from laotie.kit.http import Session
-from laotie.trust.score.core import INDICATORS, Band, IndicatorScore, Kind
+from laotie.trust.score.core import INDICATORS, Band, Kind
 from laotie.trust.score.core.indicators import DIMENSION_LABELS, DIMENSIONS
 from laotie.trust.score.service import scores
 from laotie.trust.score.service.scores import ScoreReport
+from laotie.web.i18n import N_
 from laotie.web.render import Form, PageUser, attempt, redirect, render
 
 router = APIRouter(include_in_schema=False)
+
+# The orders each indicator counts, in trust/score/core/indicators.py's words (`applies_to`), marked here
+# for translation: the template shows _(row.applies_to). A phrase missing here shows in English.
+APPLIES_TO = (N_("all orders"), N_("orders with a review"), N_("orders shipped, or unshipped past 48 h"),
+              N_("delivered orders"), N_("orders with a buyer message"), N_("orders with a refund request"))
 
 
 @dataclass(frozen=True)
@@ -26,21 +32,14 @@ class IndicatorRow:
     label_zh: str
     label_en: str
     applies_to: str
-    value: str
+    value: float | None  # a share (0–1) for a rate, else hours
+    is_rate: bool
     percentile: int | None  # 0–100, 100 = best in the category
     score: float | None
     weight: float
     orders: int
     peers: int
     lower_is_better: bool
-
-
-def _value(ind: IndicatorScore) -> str:
-    if ind.value is None:
-        return "—"
-    if ind.indicator.kind is Kind.RATE:
-        return f"{ind.value * 100:.1f}%"
-    return f"{ind.value:.1f} h"
 
 
 def _rows(report: ScoreReport) -> dict[str, list[IndicatorRow]]:
@@ -50,7 +49,7 @@ def _rows(report: ScoreReport) -> dict[str, list[IndicatorRow]]:
         ind = stored.indicators[k] if stored else None
         by_dimension[meta.dimension].append(IndicatorRow(
             name=meta.name, label_zh=meta.label_zh, label_en=meta.label_en, applies_to=meta.applies_to,
-            value=_value(ind) if ind else "—",
+            value=ind.value if ind else None, is_rate=meta.kind is Kind.RATE,
             percentile=None if ind is None or ind.percentile is None else round(ind.percentile * 100),
             score=None if ind is None else ind.score, weight=0.0 if ind is None else ind.weight,
             orders=0 if ind is None else ind.orders_counted, peers=0 if ind is None else ind.peers,
@@ -79,8 +78,7 @@ async def _page(request: Request, s: Session, user: PageUser, status_code: int =
 @router.get("/merchant/score")
 async def score_page(request: Request, s: Session, user: PageUser) -> Response:
     """Total and band, the three dimensions, every indicator against the category, the diagnosis, the history."""
-    notice = "Score recomputed 已重新计算" if request.query_params.get("done") == "1" else None
-    return await _page(request, s, user, notice=notice)
+    return await _page(request, s, user, recomputed=request.query_params.get("done") == "1")
 
 
 @router.post("/merchant/score/recompute")
