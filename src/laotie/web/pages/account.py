@@ -10,6 +10,7 @@ from laotie.kit.http import Session, get_db
 from laotie.social.follows import service as follows
 from laotie.social.inbox import service as inbox
 from laotie.web import i18n
+from laotie.web.i18n import N_
 from laotie.web.render import (
     SESSION_COOKIE,
     Form,
@@ -85,9 +86,9 @@ async def register(request: Request, s: Session, data: Form) -> Response:
         {"creator"} if data.get("creator") else set())
     problem = None
     if not (3 <= len(username) <= 40) or not all(c.isalnum() or c in "_.-" for c in username):
-        problem = "Usernames are 3–40 letters, digits, '_', '.' or '-'."
+        problem = N_("Usernames are 3–40 letters, digits, '_', '.' or '-'.")
     elif not (8 <= len(password) <= 200):
-        problem = "Passwords are at least 8 characters."
+        problem = N_("Passwords are at least 8 characters.")
     if problem:
         return render(request, "register.html", status_code=422, error=problem, username=username)
     try:

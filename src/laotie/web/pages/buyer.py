@@ -19,6 +19,7 @@ from laotie.orders.errors import NotYourOrder
 from laotie.orders.service import cart, lifecycle, payment, queries
 from laotie.orders.service.checkout import PHONE_PATTERN, Address, LineRequest, checkout, device_fingerprint
 from laotie.orders.service.queries import order_view
+from laotie.web.i18n import N_
 from laotie.web.render import Form, PageUser, attempt, number, redirect, refusal, render, text
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,7 @@ async def add_to_cart(request: Request, s: Session, user: PageUser, data: Form) 
     hx = request.headers.get("hx-request") == "true"
     try:
         if sku_id is None:
-            raise DomainError("choose an option first", code="invalid_request", status=422)
+            raise DomainError(N_("choose an option first"), code="invalid_request", status=422)
         async with attempt(s):
             await cart.add_to_cart(s, user, sku_id, qty)
     except DomainError as exc:
@@ -43,7 +44,7 @@ async def add_to_cart(request: Request, s: Session, user: PageUser, data: Form) 
             return render(request, "_notice.html", status_code=200, error=exc.message)
         raise
     if hx:
-        return render(request, "_notice.html", notice="Added to cart.", link=("/cart", "Go to cart"))
+        return render(request, "_notice.html", notice=N_("Added to cart."), link=("/cart", N_("Go to cart")))
     return redirect("/cart")
 
 
@@ -117,7 +118,7 @@ async def place_order(request: Request, s: Session, user: PageUser, data: Form) 
                                         utcnow()) or source
     if not address.recipient or not address.address or not PHONE.match(address.phone):
         return render(request, "checkout.html", status_code=422, user=user,
-                      error="Please give a recipient, a phone number and an address.", **ctx)
+                      error=N_("Please give a recipient, a phone number and an address."), **ctx)
     try:
         async with attempt(s):
             if sku is not None:
@@ -180,9 +181,9 @@ async def order_page(request: Request, order_id: PathId, s: Session, user: PageU
 
 
 DONE = {"cancel": "cancelled", "confirm": "received", "ship": "shipped"}
-DONE_NOTICES = {"cancelled": "Order cancelled 已取消.",
-                "received": "Receipt confirmed 已确认收货: the shop is paid now; you can still review the order.",
-                "shipped": "Shipped 已发货: the buyer has been told and can follow the parcel."}
+DONE_NOTICES = {"cancelled": N_("Order cancelled."),
+                "received": N_("Receipt confirmed: the shop is paid now; you can still review the order."),
+                "shipped": N_("Shipped: the buyer has been told and can follow the parcel.")}
 
 
 @router.post("/orders/{order_id}/{action}")
@@ -198,7 +199,7 @@ async def order_action(request: Request, order_id: PathId, action: str, s: Sessi
                 await lifecycle.ship_order(s, user, order_id, carrier=text(data, "carrier", 40),
                                            tracking_no=text(data, "tracking_no", 60))
             else:
-                raise DomainError("unknown action", code="not_found", status=404)
+                raise DomainError(N_("unknown action"), code="not_found", status=404)
     except DomainError as exc:
         return refusal(request, "order.html", exc, user=user, view=await order_view(s, user, order_id),
                        aftersales=await aftersale_requests.for_order(s, user, order_id))
