@@ -17,6 +17,7 @@ from laotie.kit.types import PathId
 from laotie.social.follows import service as follows
 from laotie.social.inbox import service as inbox
 from laotie.social.service import following_feed, profiles
+from laotie.web.i18n import N_
 from laotie.web.render import Form, MaybeUser, PageUser, attempt, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +43,7 @@ async def follow_action(request: Request, user_id: PathId, action: str, s: Sessi
                         data: Form) -> Response:
     """Follow or unfollow from a profile; with htmx only the button and the fan count are swapped."""
     if action not in ("follow", "unfollow"):
-        raise DomainError("unknown action", code="not_found", status=404)
+        raise DomainError(N_("unknown action"), code="not_found", status=404)
     try:
         async with attempt(s):
             if action == "follow":
