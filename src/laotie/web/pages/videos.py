@@ -17,6 +17,7 @@ from laotie.kit.types import PathId
 from laotie.models import User
 from laotie.social.videos import service as videos
 from laotie.social.videos.errors import BadVideo
+from laotie.web.i18n import N_
 from laotie.web.render import Form, LoginRequired, MaybeUser, PageUser, attempt, form, page_user, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -90,7 +91,7 @@ async def post_video(request: Request) -> Response:
         async with db.transaction() as s:
             await videos.check_upload(s, user, caption=caption, product_ids=ids)
         if not files:
-            raise BadVideo("choose an MP4 file to upload", field="file")
+            raise BadVideo(N_("choose an MP4 file to upload"), field="file")
         staged = await videos.stage_video(db.settings, files[0].file)
         async with db.transaction() as s:
             video = await videos.publish_video(s, user, staged, caption=caption, product_ids=ids)
@@ -152,4 +153,4 @@ async def video_action(request: Request, video_id: PathId, action: str, s: Sessi
         await videos.remove_video(s, user, video_id)
         may_post = any(user.has_role(role) for role in videos.POSTING_ROLES)
         return redirect("/videos/upload" if may_post else "/")
-    raise DomainError("unknown action", code="not_found", status=404)
+    raise DomainError(N_("unknown action"), code="not_found", status=404)

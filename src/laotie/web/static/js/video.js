@@ -25,7 +25,8 @@ if (page && video) {
       .then((r) => (r.ok ? r.json() : null))
       .then((data) => {
         const count = document.getElementById("play-count");
-        if (data && count) count.textContent = String(data.plays);
+        // Grouped as the page groups it (the `number` filter): 1,234 in both zh-CN and en.
+        if (data && count) count.textContent = Number(data.plays).toLocaleString(document.documentElement.lang || undefined);
       })
       .catch(() => {});  // a lost count is not worth bothering the viewer
   });
