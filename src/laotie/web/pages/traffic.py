@@ -15,11 +15,23 @@ from laotie.models import utcnow
 from laotie.traffic.endpoints import page_items
 from laotie.traffic.service import actions, items, reports
 from laotie.traffic.service.feed import change_feed_settings, feed_of, feed_settings, item_key
+from laotie.web.i18n import N_
 from laotie.web.render import Form, MaybeUser, PageUser, attempt, number, redirect, render, text
 
 router = APIRouter(include_in_schema=False)
 
 VIEWER_COOKIE = "laotie_viewer"  # signed-out viewers: their feed memory, not an identity
+# Where a served item came from (traffic.ranking.pages.SOURCES), as the pages name it.
+SOURCE_LABELS = {"discovery": N_("Discovery"), "cold_start": N_("New-creator slots"), "ad": N_("Ads"),
+                 "ad_slot_organic": N_("Ad slots (organic)"), "following": N_("Following")}
+# The owner report's notes (traffic/service/reports.py), marked here for the catalogs: the service
+# speaks English to the API, and mine.html translates each note it shows.
+REPORT_NOTES = (
+    N_("A penalty limited your traffic: you were shown only to that share of viewers."),
+    N_("Your shop score band lowered your ranking (差 ×0.7 by default): see /merchant/score."),
+    N_("You were under-exposed for your content's predicted value, so fairness lifted you."),
+    N_("Nothing of yours was in the discovery feed: publish a video or go live."),
+)
 
 
 @router.get("/discover")
@@ -40,7 +52,7 @@ async def open_item(request: Request, impression_id: PathId, s: Session, user: M
     row = await actions.record_click(s, feed_of(get_db(request)), user, impression_id)
     card = (await items.cards(s, [item_key(row.item_kind, row.item_id)])).get(item_key(row.item_kind, row.item_id))
     if card is None:
-        return render(request, "error.html", status_code=404, user=user, error="That is no longer available.")
+        return render(request, "error.html", status_code=404, user=user, error=N_("That is no longer available."))
     return redirect(f"{card.url}?imp={row.id}")
 
 
@@ -49,7 +61,7 @@ async def watched(request: Request, impression_id: PathId, s: Session, user: May
     """Seconds watched, sent by the item page when the viewer leaves it (navigator.sendBeacon)."""
     seconds = number(data, "seconds", lo=1, hi=actions.MAX_WATCH_SECONDS)
     if seconds is None:
-        raise DomainError("seconds watched is a whole number", code="invalid_request", status=422, field="seconds")
+        raise DomainError(N_("seconds watched is a whole number"), code="invalid_request", status=422, field="seconds")
     await actions.record_watch(s, feed_of(get_db(request)), user, impression_id, seconds)
     return Response(status_code=204)
 
@@ -58,7 +70,7 @@ async def watched(request: Request, impression_id: PathId, s: Session, user: May
 async def why_page(request: Request, impression_id: PathId, s: Session, user: PageUser) -> Response:
     got = await reports.why(s, user, impression_id)
     card = (await items.cards(s, [got.entry.key])).get(got.entry.key)
-    return render(request, "traffic/why.html", user=user, why=got, card=card)
+    return render(request, "traffic/why.html", user=user, why=got, card=card, sources=SOURCE_LABELS)
 
 
 @router.get("/me/traffic")
@@ -66,7 +78,8 @@ async def my_traffic_page(request: Request, s: Session, user: PageUser) -> Respo
     report = await reports.owner_report(s, user.id, utcnow())
     chart = {"days": [d for d, _ in report.by_day], "impressions": [n for _, n in report.by_day],
              "sources": report.by_source}
-    return render(request, "traffic/mine.html", user=user, r=report, chart=json.dumps(chart, ensure_ascii=False))
+    return render(request, "traffic/mine.html", user=user, r=report, chart=json.dumps(chart, ensure_ascii=False),
+                  sources=SOURCE_LABELS)
 
 
 async def _operator_page(request: Request, s: Session, user: PageUser, status_code: int = 200,
@@ -103,13 +116,14 @@ async def operator_action(request: Request, action: str, s: Session, user: PageU
                               "fairness": data.get("fairness") == "on", "cold_start": data.get("cold_start") == "on",
                               "ad_positions": positions}
                 except ValueError as exc:
-                    raise DomainError(f"check the settings: {exc}", code="invalid_request", status=422) from exc
+                    raise DomainError(N_("Check the settings: each is a number, the ad slot positions whole "
+                                         "numbers separated by commas."), code="invalid_request", status=422) from exc
                 await change_feed_settings(s, feed_of(get_db(request)), user, values)
             elif action == "tag":
                 await items.tag_official(s, user, text(data, "item_kind", 10),
                                          number(data, "item_id", lo=1, hi=2**62) or 0, text(data, "label", 40))
             else:
-                raise DomainError("unknown action", code="not_found", status=404)
+                raise DomainError(N_("unknown action"), code="not_found", status=404)
     except DomainError as exc:
         return await _operator_page(request, s, user, status_code=exc.status, error=exc.message, error_code=exc.code)
     return redirect("/operator/traffic")
