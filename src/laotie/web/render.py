@@ -32,6 +32,9 @@ templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=Tr
 templates.env.filters["yuan"] = i18n.yuan
 templates.env.filters["number"] = i18n.number
 templates.env.filters["when"] = i18n.when
+# A message chosen in Python (an N_-marked notice, a refusal), translated as text: `_(message)` would mark
+# it safe HTML and %-format it, so a refusal quoting the visitor's input could inject markup or fail on "%".
+templates.env.filters["translate"] = i18n.gettext
 templates.env.globals["LOCALE_NAMES"] = i18n.NAMES
 
 
