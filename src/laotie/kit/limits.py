@@ -2,7 +2,8 @@
 
 Each route belongs to one class — JSON API, form, image upload, video upload — whose limit is
 a setting. A route that takes uploads says so with `@upload("image")` or `@upload("video")`;
-every other route under /api/ is a JSON route, and the rest are forms.
+every other route under /api/ is a JSON route, and the rest are forms. A route whose body is a
+few fields sent often (a player's beacon) caps it lower with `@body_at_most(bytes)`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ class BodyTooLarge(DomainError):
         return {"code": self.code, "message": self.message, "field": None}
 
 
+def body_at_most(max_bytes: int) -> Callable[[F], F]:
+    """Mark an endpoint whose body is always small, so a larger one is refused before it is read."""
+
+    def mark(fn: F) -> F:
+        setattr(fn, _MARK, max_bytes)
+        return fn
+
+    return mark
+
+
 def upload(kind: UploadKind) -> Callable[[F], F]:
     """Mark an endpoint as taking an upload of this kind, so its body may be that large."""
 
@@ -54,9 +65,9 @@ class BodyLimit:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._uploads: list[tuple[re.Pattern[str], frozenset[str], UploadKind]] | None = None
+        self._uploads: list[tuple[re.Pattern[str], frozenset[str], UploadKind | int]] | None = None
 
-    def _upload_routes(self, root: Any) -> list[tuple[re.Pattern[str], frozenset[str], UploadKind]]:
+    def _upload_routes(self, root: Any) -> list[tuple[re.Pattern[str], frozenset[str], UploadKind | int]]:
         if self._uploads is None:
             found = []
             for ctx in iter_route_contexts(root.routes):
@@ -71,7 +82,7 @@ class BodyLimit:
         path, method = scope["path"], scope["method"]
         for regex, methods, kind in self._upload_routes(scope["app"]):
             if method in methods and regex.match(path):
-                return int(settings.body_limit(kind))
+                return kind if isinstance(kind, int) else int(settings.body_limit(kind))
         return int(settings.body_limit("json" if path.startswith("/api/") else "form"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

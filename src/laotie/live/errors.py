@@ -82,6 +82,13 @@ class ChatRateLimited(DomainError):
     status = 429
 
 
+class LatencyReportsTooFrequent(DomainError):
+    """A viewer (or an address) reports its latency more often than a player does."""
+
+    code = "rate_limited"
+    status = 429
+
+
 class NotModerator(Forbidden):
     code = "not_moderator"
 

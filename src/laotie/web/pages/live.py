@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated, Any
@@ -20,10 +21,11 @@ from laotie.live.analytics import service as analytics
 from laotie.live.endpoints import rtmp_url
 from laotie.live.errors import ReservationNotFound
 from laotie.live.gifts import service as gifts
+from laotie.live.media import service as viewer_latency
 from laotie.live.pk import service as pk
 from laotie.live.sale.service import cart, coupons, flash, lucky_bags
 from laotie.live.service import presence, rooms, sessions
-from laotie.models import User, utcnow
+from laotie.models import FlashListing, User, utcnow
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import queries
 from laotie.orders.service.checkout import PHONE_PATTERN, Address
@@ -71,7 +73,7 @@ async def _console(request: Request, s: Session, user: PageUser, status_code: in
     ctx: dict[str, object] = {"user": user, "mine": mine, "current": current, "has_shop": has_shop,
                               "labels": LABELS, **extra}
     if current is not None:
-        ctx["room"] = await cart.room_view(s, current.id)
+        ctx["room"] = room = await cart.room_view(s, current.id)
         ctx["coupons"] = await coupons.session_coupons(s, current.id)
         ctx["bags"] = await lucky_bags.session_bags(s, current.id)
         ctx["pk_incoming"] = await pk.incoming_challenges(s, current.id, utcnow())
@@ -89,6 +91,7 @@ async def _console(request: Request, s: Session, user: PageUser, status_code: in
         if current.status == "live":
             ctx["live_analytics"] = figures = await analytics.session_analytics(s, user, current.id)
             ctx["live_chart"] = analytics.chart_data(figures)
+            ctx["cue"] = _host_cue(request, current.id, room.flashes)
     ctx["rtmp_url"] = rtmp_url(get_db(request).settings)
     return render(request, "live/console.html", status_code=status_code, **ctx)
 
@@ -108,6 +111,29 @@ async def console_analytics(request: Request, session_id: PathId, s: Session, us
     figures = await analytics.session_analytics(s, user, session_id)
     template = "live/_analytics.html" if request.headers.get("hx-request") else "live/analytics.html"
     return render(request, template, user=user, a=figures, chart=analytics.chart_data(figures))
+
+
+@router.get("/console/{session_id}/cue")
+async def console_cue(request: Request, session_id: PathId, s: Session, user: PageUser) -> Response:
+    """The viewers' delay and the host's countdown: the fragment the console polls while live."""
+    session = await sessions.hosted_session(s, user, session_id)
+    return render(request, "live/_host_cue.html", user=user, fragment=True,
+                  cue=_host_cue(request, session.id, list(await repository.flashes(s, session.id))))
+
+
+def _host_cue(request: Request, session_id: int, flashes: list[FlashListing]) -> dict[str, object]:
+    """Viewers see the host late by the room's median latency, so the host's "3-2-1 上车" ends that much early.
+
+    The host's countdown reaches 0 at (opening − median latency): the viewers hear "上车" as
+    their buttons open. A countdown shorter than the delay cannot be caught up with; the
+    form suggests one long enough for all of "3-2-1" to arrive before the opening.
+    """
+    latency = viewer_latency.room_latency(viewer_latency.latency_of(get_db(request)), session_id)
+    now = utcnow()
+    lead = timedelta(milliseconds=latency.median_ms or 0)
+    return {"session_id": session_id, "latency": latency, "server_now": now,
+            "countdowns": [(f, f.opens_at - lead) for f in flashes if f.status != "closed" and f.opens_at > now],
+            "suggested_countdown": 3 + math.ceil(latency.seconds or 0)}
 
 
 @router.post("/console/{action}")
