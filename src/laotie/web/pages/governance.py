@@ -14,46 +14,76 @@ from laotie.kit.errors import DomainError
 from laotie.kit.http import Session
 from laotie.kit.money import parse_yuan
 from laotie.kit.types import MAX_ID, PathId
-from laotie.models import Penalty, User, utcnow
+from laotie.models import User, ViolationType, utcnow
 from laotie.trust.governance import service as governance
 from laotie.trust.governance.errors import InvalidMeasures, SubjectNotFound
 from laotie.trust.governance.service.cases import STATUSES
 from laotie.trust.governance.service.penalties import MEASURE_KINDS, TIMED
+from laotie.web import i18n
+from laotie.web.i18n import N_
 from laotie.web.render import Form, PageUser, attempt, redirect, render, text
 
 router = APIRouter(include_in_schema=False)
 
-STATUS_NAMES = {"notified": "Notified · appealable", "appealed": "Appeal pending", "in_force": "In force",
-                "overturned": "Overturned"}
+# Labels are marked for translation here and translated where they are shown: {{ _(STATUS_NAMES[c.status]) }}.
+STATUS_NAMES = {"notified": N_("Notified · appealable"), "appealed": N_("Appeal pending"),
+                "in_force": N_("In force"), "overturned": N_("Overturned")}
 STATUS_STYLES = {"notified": "background:#fff6e0;color:#8a5a00", "appealed": "background:#eaf1ff;color:#1d4ed8",
                  "in_force": "background:#fff0f3;color:#b0123b", "overturned": "background:#e8f8f2;color:#0b6b53"}
-
-
-PENALTY_WORDS = {"warning": "warning", "cart_suspension": "live cart suspended", "live_revoked": "no going live",
-                 "listing_ban": "no new listings", "account_ban": "account closed (清退)"}
-
-
-def penalty_words(p: Penalty) -> str:
-    """A measure as applied: what it does and until when."""
-    if p.kind == "fee":
-        return f"fee of ¥{p.value / 100:,.2f} from the deposit ({p.starts_at:%Y-%m-%d})"
-    words = f"traffic limited to {p.value}%" if p.kind == "traffic_limit" else PENALTY_WORDS.get(p.kind, p.kind)
-    if p.kind == "warning":
-        return f"{words} ({p.starts_at:%Y-%m-%d})"
-    return f"{words} until {p.ends_at:%Y-%m-%d %H:%M} UTC" if p.ends_at else f"{words} (no end)"
-
-
-MEASURE_NAMES = {"warning": "Warning", "traffic_limit": "Traffic limit 限流", "cart_suspension": "Live cart suspended",
-                 "live_revoked": "No going live", "listing_ban": "No new listings",
-                 "fee": "Fee from the deposit 违约金", "account_ban": "Account closed 清退"}
+SEVERITY_NAMES = {"general": N_("general"), "severe": N_("severe")}
+APPEAL_STATES = {"pending": N_("waiting for an operator"), "upheld": N_("upheld"), "rejected": N_("rejected")}
+PENALTY_STATES = {"active": N_("in force"), "lifted": N_("lifted")}
+# Who found a case that no operator opened, by the case's `source`.
+FOUND_BY = {"claim": N_("found by a counterfeit claim"), "fraud_ring": N_("found by the fake-order detector"),
+            "chat_abuse": N_("found by the live chat detector")}
+AUDIT_ACTIONS = {"case.opened": N_("Case opened"), "live.cut": N_("Live stream ended"),
+                 "appeal.filed": N_("Appeal filed"), "appeal.upheld": N_("Appeal upheld"),
+                 "appeal.rejected": N_("Appeal rejected"), "case.in_force": N_("Case in force"),
+                 "penalty.escalated": N_("Penalty escalated"), "penalty.lifted": N_("Measure lifted")}
+# What a measure in force is, before its dates (see governance/_words.html).
+PENALTY_WORDS = {"warning": N_("warning"), "cart_suspension": N_("live cart suspended"),
+                 "live_revoked": N_("no going live"), "listing_ban": N_("no new listings"),
+                 "account_ban": N_("account closed (清退)")}
+MEASURE_NAMES = {"warning": N_("Warning"), "traffic_limit": N_("Traffic limit 限流"),
+                 "cart_suspension": N_("Live cart suspended"), "live_revoked": N_("No going live"),
+                 "listing_ban": N_("No new listings"), "fee": N_("Fee from the deposit 违约金"),
+                 "account_ban": N_("Account closed 清退")}
 # Which of a measure row's fields each kind uses (see penalties.normalise_measures).
 MEASURE_FIELDS = {"percent": ("traffic_limit",), "days": tuple(sorted(TIMED)), "amount": ("fee",)}
 MEASURE_ROWS = 3
 
-EVIDENCE_LABELS = {"note": "Note", "order_id": "Order", "order_ids": "Orders", "orders": "Orders in all",
-                   "claim_id": "Counterfeit claim", "ring_id": "Fake-order ring", "role": "Role in the ring",
-                   "session_id": "Live room", "message_id": "Chat message", "body": "What was said",
-                   "matched": "Words matched", "labels": "Classified as", "at": "When", "commission": "Commission"}
+# The catalog's violations (migration 0007) by name and in a sentence; another code shows its own description.
+VIOLATION_NAMES = {"fake_orders": N_("Fake orders 虚假交易 / 刷单"), "counterfeit": N_("Counterfeit goods 售假"),
+                   "hype_selling": N_("Hype selling 夸大宣传"), "live_abuse": N_("Abuse in a live room 直播不文明"),
+                   "off_platform_trade": N_("Off-platform trade 站外交易"),
+                   "late_shipping": N_("Late shipping 延迟发货"), "price_fraud": N_("Price fraud 价格欺诈")}
+VIOLATION_SENTENCES = {
+    "fake_orders": N_("orders placed to inflate sales, reviews or the score"),
+    "counterfeit": N_("selling counterfeit goods (a counterfeit claim upheld)"),
+    "hype_selling": N_("exaggerated or false claims while selling"),
+    "live_abuse": N_("abusive language by the streamer in a live room"),
+    "off_platform_trade": N_("steering buyers to trade off the platform"),
+    "late_shipping": N_("shipping later than promised"), "price_fraud": N_("fake original prices or bait pricing"),
+}
+
+
+def violation_name(t: ViolationType) -> str:
+    """A violation's name in the page's language (called while the page renders)."""
+    return i18n.gettext(VIOLATION_NAMES[t.code]) if t.code in VIOLATION_NAMES else governance.violation_name(t)
+
+
+def violation_sentence(t: ViolationType) -> str:
+    """What the violation is, in a sentence in the page's language."""
+    if t.code in VIOLATION_SENTENCES:
+        return i18n.gettext(VIOLATION_SENTENCES[t.code])
+    return t.description.partition(":")[2].strip() or t.description
+
+
+EVIDENCE_LABELS = {"note": N_("Note"), "order_id": N_("Order"), "order_ids": N_("Orders"),
+                   "orders": N_("Orders in all"), "claim_id": N_("Counterfeit claim"), "ring_id": N_("Fake-order ring"),
+                   "role": N_("Role in the ring"), "session_id": N_("Live room"), "message_id": N_("Chat message"),
+                   "body": N_("What was said"), "matched": N_("Words matched"), "labels": N_("Classified as"),
+                   "at": N_("When"), "commission": N_("Commission")}
 EVIDENCE_LINKS = {"order_id": "/operator/orders/{}", "order_ids": "/operator/orders/{}", "ring_id": "/operator/fraud",
                   "session_id": "/live/{}"}
 
@@ -64,29 +94,35 @@ def _evidence_value(key: str, value: Any) -> tuple[str, str | None]:
     if key in EVIDENCE_LINKS and isinstance(value, int) and not isinstance(value, bool):
         return f"#{value}", EVIDENCE_LINKS[key].format(value)
     if key == "commission" and isinstance(value, int):
-        return f"¥{value / 100:,.2f}", None
+        return f"¥{i18n.yuan(value)}", None
     if key == "at" and isinstance(value, str):
         try:
-            return f"{datetime.fromisoformat(value):%Y-%m-%d %H:%M} UTC", None
+            return f"{i18n.when(datetime.fromisoformat(value), 'long')} UTC", None
         except ValueError:
             pass
     if isinstance(value, bool):
-        return ("yes" if value else "no"), None
+        return (i18n.gettext("yes") if value else i18n.gettext("no")), None
     return str(value), None
 
 
 def evidence_rows(evidence: Any) -> list[tuple[str, list[tuple[str, str | None]]]]:
-    """A case's evidence for people: a label per item, its values, links to what they name."""
+    """A case's evidence for people, in the page's language: a label per item, its values, links to what they name.
+
+    Called while the page renders, so the words follow the page's locale; the values themselves
+    (notes, what was said) are the evidence and stay as they were written."""
     if not isinstance(evidence, dict):
-        return [("Evidence", [_evidence_value("", evidence)])] if evidence else []
-    return [(EVIDENCE_LABELS.get(key, key.replace("_", " ").capitalize()),
+        return [(i18n.gettext("Evidence"), [_evidence_value("", evidence)])] if evidence else []
+    return [(i18n.gettext(EVIDENCE_LABELS[key]) if key in EVIDENCE_LABELS else key.replace("_", " ").capitalize(),
              [_evidence_value(key, v) for v in (value if isinstance(value, list) else [value])])
             for key, value in evidence.items() if value not in (None, "", [])]
 
 
-PAGE_HELPERS: dict[str, Any] = {"describe": governance.describe, "penalty_words": penalty_words,
-                                "STATUS_NAMES": STATUS_NAMES, "STATUS_STYLES": STATUS_STYLES,
-                                "violation_name": governance.violation_name, "evidence_rows": evidence_rows,
+PAGE_HELPERS: dict[str, Any] = {"STATUS_NAMES": STATUS_NAMES, "STATUS_STYLES": STATUS_STYLES,
+                                "SEVERITY_NAMES": SEVERITY_NAMES, "APPEAL_STATES": APPEAL_STATES,
+                                "PENALTY_STATES": PENALTY_STATES, "FOUND_BY": FOUND_BY,
+                                "AUDIT_ACTIONS": AUDIT_ACTIONS, "PENALTY_WORDS": PENALTY_WORDS,
+                                "violation_name": violation_name, "violation_sentence": violation_sentence,
+                                "evidence_rows": evidence_rows,
                                 "MEASURE_NAMES": MEASURE_NAMES, "MEASURE_FIELDS": MEASURE_FIELDS,
                                 "MEASURE_ROWS": MEASURE_ROWS, "MEASURE_KINDS": MEASURE_KINDS}
 
@@ -107,11 +143,11 @@ async def _queue(request: Request, s: Session, user: User, status_code: int = 20
 
 @router.get("/operator/cases")
 async def queue_page(request: Request, s: Session, user: PageUser) -> Response:
+    # The page words the outcome from the number alone: a link cannot put text on it.
     opened = request.query_params.get("opened", "")
     decided = request.query_params.get("decided", "")
-    notice = (f"Case {opened} opened; the account has been notified." if opened.isdigit() else
-              f"Appeal {decided} decided." if decided.isdigit() else None)
-    return await _queue(request, s, user, notice=notice)
+    return await _queue(request, s, user, opened=int(opened) if opened.isdigit() and len(opened) < 19 else None,
+                        decided=int(decided) if decided.isdigit() and len(decided) < 19 else None)
 
 
 async def _subject(s: Session, ref: str) -> int:
@@ -211,9 +247,7 @@ async def _mine(request: Request, s: Session, user: User, status_code: int = 200
 @router.get("/me/cases")
 async def my_cases(request: Request, s: Session, user: PageUser) -> Response:
     appealed = request.query_params.get("appealed", "")
-    return await _mine(request, s, user, notice=(
-        f"Your appeal on case {appealed} is with an operator. The penalty waits for the decision."
-        if appealed.isdigit() else None))
+    return await _mine(request, s, user, appealed=int(appealed) if appealed.isdigit() and len(appealed) < 19 else None)
 
 
 @router.post("/me/cases/{case_id}/appeal")
