@@ -9,11 +9,17 @@ pushes a test pattern, and headless Chromium watches the public watch page.
       is in no file name or file), laotie serves the playlist, and the video plays;
   (c) the encoder stops: on_publish_done ends the session (publish_done);
   (d) an operator cuts a new stream: laotie drops the encoder through nginx's control API.
+
+And glass to glass: a stream whose frames show the wall-clock time they were made at, read
+back from the <video> in Chromium on the same machine, against the latency the player
+reports and the median the host's console shows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import shutil
 import signal
 import sys
@@ -21,6 +27,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median, quantiles
 from typing import Any, TypeVar
 
 import httpx
@@ -125,7 +132,8 @@ async def plane(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
             print(f"--- server log ---\n{tail(log)}\n--- nginx error log ---\n{tail(prefix / 'logs' / 'error.log')}")
 
 
-async def _push(p: Plane, key: str, name: str, *, seconds: int | None = None) -> asyncio.subprocess.Process:
+async def _push(p: Plane, key: str, name: str, *, seconds: int | None = None,
+                video: str = "testsrc=size=320x180:rate=25") -> asyncio.subprocess.Process:
     """ffmpeg publishing a 320x180 test pattern with a 440 Hz tone, a keyframe every second.
 
     `-g 25` at 25 fps: nginx-rtmp cuts HLS fragments only at keyframes, so a keyframe
@@ -135,7 +143,7 @@ async def _push(p: Plane, key: str, name: str, *, seconds: int | None = None) ->
     with (p.tmp / f"ffmpeg-{name}.log").open("wb") as out:
         proc = await asyncio.create_subprocess_exec(
             "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
-            "-f", "lavfi", "-i", "testsrc=size=320x180:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
+            "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", "sine=frequency=440",
             *limit, "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
             "-keyint_min", "25", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv", f"{p.rtmp}/{key}",
             stdout=out, stderr=out)
@@ -192,6 +200,7 @@ async def test_publish_watch_end_and_cut(plane: Plane) -> None:
 
         text = await _until("laotie to serve the playlist", playlist)
         assert text.startswith("#EXTM3U")
+        assert text.count("#EXT-X-PROGRAM-DATE-TIME:") == text.count("#EXTINF:")  # every segment dated
         r = await client.get(playback_url)
         assert r.headers["content-type"] == "application/vnd.apple.mpegurl"
         assert r.headers["cache-control"] == "no-cache"
@@ -268,3 +277,132 @@ async def _watch(p: Plane, session_id: int) -> None:
         finally:
             await browser.close()
     assert errors == [], errors
+
+
+# Glass to glass. The picture's top two rows of 16x16 blocks carry the milliseconds since CLOCK_ZERO at which
+# the frame was made: row 1 bit by bit (white = 1, least significant bit first), row 2 the same bits inverted,
+# so a frame is read only when every pair disagrees. 20 bits: 17 minutes from the zero.
+CLOCK_BITS = 20
+BLOCK = 16
+
+
+def _clock_source(zero_ms: int) -> str:
+    """lavfi graph: grey frames stamped with the wall clock as they are made.
+
+    setpts puts the real time (RTCTIME, µs since the epoch) into each frame's timestamp as the
+    frame is generated, which with `-re` is when ffmpeg reads it, as a camera would capture it;
+    geq draws it; the timestamps then go back to 25 fps for the encoder.
+    """
+    bit = f"mod(floor((T*1000-{zero_ms})/pow(2,floor(X/{BLOCK}))),2)"
+    lum = f"if(lt(Y,{2 * BLOCK}),if(lt(Y,{BLOCK}),16+219*{bit},235-219*{bit}),128)"
+    return (f"color=c=gray:size=320x180:rate=25,settb=1/1000,setpts=RTCTIME/1000,"
+            f"geq=lum='{lum}':cb=128:cr=128,setpts=N/(25*TB)")
+
+
+# In the page: every frame the <video> presents is drawn to a canvas at its own size and its blocks read,
+# with Date.now() as it is shown. Same machine, same clock as ffmpeg's.
+READ_FRAMES = """async ([ms, bits, block]) => {
+  const video = document.getElementById("live-video");
+  const canvas = document.createElement("canvas");
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const frames = [];
+  const until = Date.now() + ms;
+  return await new Promise((resolve) => {
+    const frame = () => {
+      const shownAt = Date.now();
+      ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+      const px = ctx.getImageData(0, 0, bits * block, 2 * block).data;
+      const white = (row, i) => {
+        const at = ((row * block + block / 2) * bits * block + i * block + block / 2) * 4;
+        return px[at] + px[at + 1] + px[at + 2] > 382;
+      };
+      let value = 0, readable = true;
+      for (let i = 0; i < bits; i++) {
+        if (white(0, i) === white(1, i)) readable = false;
+        if (white(0, i)) value += 2 ** i;
+      }
+      frames.push([shownAt, readable ? value : null]);
+      if (Date.now() < until) video.requestVideoFrameCallback(frame); else resolve(frames);
+    };
+    video.requestVideoFrameCallback(frame);
+  });
+}"""
+WATCH_SECONDS = 28  # the player reports 3 s after it starts, then every 12 s: three reports
+# How far the player's figure may be from glass to glass. The player dates a frame by when its fragment
+# reached nginx (the file's close time less its duration), so it leaves out the encoder (x264 ultrafast,
+# zerolatency: a frame or two) and the RTMP hop on loopback, and it may be off by the fragment's audio
+# flushed at the close (nginx-rtmp holds up to 300 ms of audio) and the clock offset's half round trip.
+# Each of those is well under half a second; 1 s leaves room for their sum without hiding a fragment's worth
+# (1 s) of systematic error.
+TOLERANCE_MS = 1_000
+
+
+async def test_glass_to_glass_latency(plane: Plane) -> None:
+    p = plane
+    zero = time.time_ns() // 1_000_000 - 1_000
+    encoder = await _push(p, p.key, "clock", video=_clock_source(zero))
+    async with httpx.AsyncClient(base_url=p.base, timeout=5) as client:
+        session = (await _until("the session to go live", lambda: _live(client)))[0]
+        frames, reports = await _watch_the_clock(p, session["id"])
+        assert encoder.returncode is None, "the encoder should still be publishing"
+        console_median = await _console_median(client, session["id"])
+
+    # Frames were read, several and in order.
+    read = [(shown, value) for shown, value in frames if value is not None]
+    assert len(frames) >= 100 and len(read) >= 0.9 * len(frames), (len(read), len(frames))
+    values = [value for _, value in read]
+    assert values == sorted(values) and values[-1] - values[0] >= 10_000, values[:5]
+    glass = sorted(shown - (zero + value) for shown, value in read)
+    p10, p50, p90 = (quantiles(glass, n=10)[i] for i in (0, 4, 8))
+    assert glass[0] > 0, "a frame cannot be shown before it was made"
+
+    # The player's own figure, its reports as the console sees them, and glass to glass agree.
+    assert len(reports) >= 2, reports
+    reported = median(reports)
+    assert console_median == round(reported), (console_median, reports)
+    print(f"\nglass to glass: p50 {p50:.0f} ms (p10 {p10:.0f}, p90 {p90:.0f}) over {len(read)} frames; "
+          f"player reported {reports} ms, median {reported:.0f} ms; console median {console_median} ms")
+    assert abs(reported - p50) <= TOLERANCE_MS, (reported, p50)
+
+
+async def _watch_the_clock(p: Plane, session_id: int) -> tuple[list[list[Any]], list[int]]:
+    """Watch at phone width: every frame shown (when, what it says) and every latency the player reported."""
+    errors: list[str] = []
+    reports: list[int] = []
+
+    def sent(request: Any) -> None:
+        if request.method == "POST" and request.url.endswith(f"/live/sessions/{session_id}/latency"):
+            latency = json.loads(request.post_data or "{}").get("latency_ms")
+            if latency is not None:
+                reports.append(int(latency))
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                          locale="en-US")
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("request", sent)
+            await page.goto(f"{p.base}/live/{session_id}/watch")
+            await page.wait_for_function("document.getElementById('live-video').currentTime > 1.0", timeout=15_000)
+            frames = await page.evaluate(READ_FRAMES, [WATCH_SECONDS * 1000, CLOCK_BITS, BLOCK])
+            await page.screenshot(path=str(p.tmp / "clock.png"))
+        finally:
+            await browser.close()
+    assert errors == [], errors
+    return frames, reports
+
+
+async def _console_median(client: httpx.AsyncClient, session_id: int) -> int | None:
+    """The room's median latency on the host's console, signed in as the host."""
+    page = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text
+    r = await client.post("/login", data={"username": "streamer", "password": "password123",
+                                          "csrf_token": token.group(1), "next": "/live/console"})
+    assert r.status_code == 303, r.text
+    cue = await client.get(f"/live/console/{session_id}/cue")
+    assert cue.status_code == 200, cue.text
+    found = re.search(r'data-viewer-latency-ms="(\d+)"', cue.text)
+    return int(found.group(1)) if found else None

@@ -5,6 +5,9 @@
 // never shown as an error. #live-video-status, when present, says what is going on.
 // A room that is not live yet (data-live="false") has no playlist to ask for: the player waits for
 // the room's `live.started` event, which chat.js hands on from the room's WebSocket as `laotie:room`.
+// While playing, it reports how far behind the host the viewer is (latency_report.js).
+
+import { nativePlayingDate, reportLatency } from "./latency_report.js";
 
 const HLS_SCRIPT = "/static/vendor/hls.min.js";
 const HLS_MIME = "application/vnd.apple.mpegurl";
@@ -72,6 +75,7 @@ function playWithHls(Hls, src) {
     // Two fragments behind the live edge: on 1-second fragments the room is ~2-3 s behind
     // the host, which is what "3-2-1 上车" countdowns need.
     const hls = new Hls({ liveSyncDurationCount: 2, backBufferLength: 30 });
+    const stopReports = reportLatency(video, () => hls.playingDate);
     let mediaRecoveredAt = 0;
     hls.on(Hls.Events.MANIFEST_PARSED, autoplay);
     hls.on(Hls.Events.ERROR, (_event, data) => {
@@ -82,6 +86,7 @@ function playWithHls(Hls, src) {
         hls.recoverMediaError();
         return;
       }
+      stopReports();
       hls.destroy();
       resolve();
     });
@@ -92,7 +97,13 @@ function playWithHls(Hls, src) {
 
 function playNatively(src) {
   return new Promise((resolve) => {
-    video.addEventListener("error", () => { video.removeAttribute("src"); video.load(); resolve(); }, { once: true });
+    const stopReports = reportLatency(video, () => nativePlayingDate(video));
+    video.addEventListener("error", () => {
+      stopReports();
+      video.removeAttribute("src");
+      video.load();
+      resolve();
+    }, { once: true });
     video.src = src;
     autoplay();
   });
