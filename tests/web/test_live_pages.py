@@ -66,7 +66,7 @@ async def test_coins_page_and_gift_sheet(api: Api) -> None:
     assert r.status_code == 303 and r.headers["location"].startswith("/sandbox/pay/")
     payment_id = int(r.headers["location"].rsplit("/", 1)[1])
     pay_page = await api.client.get(r.headers["location"])
-    assert "¥6.00" in pay_page.text and "coins" in pay_page.text
+    assert "¥6.00" in pay_page.text and "Coins top-up" in pay_page.text
     r = await api.client.post(f"/sandbox/pay/{payment_id}", data={"csrf_token": token, "decision": "approve"})
     assert r.status_code == 303 and r.headers["location"] == f"/coins?payment={payment_id}"
     await api.settle()

@@ -31,6 +31,7 @@ from laotie.orders import logistics
 from laotie.orders.gateway import gateway_for
 from laotie.orders.service import checkout as checkout_service
 from laotie.orders.service import lifecycle, payment
+from laotie.sim.demo.pictures import Painter
 from laotie.social.follows import service as follows
 from laotie.social.videos import service as videos
 from laotie.traffic.service import actions
@@ -90,6 +91,8 @@ class Cast:
     skus: dict[int, list[tuple[int, int]]]  # merchant id → its SKUs (id, price), cheapest first
     unshipped: dict[int, list[int]]  # merchant id → paid orders it has not shipped
     password_hash: str = ""  # the demo password's hash, for accounts later steps register
+    painter: Painter = field(default_factory=Painter.found)  # draws product, review and video pictures
+    leaf_of: dict[int, str] = field(default_factory=dict)  # product id → its category's name
     orders: list[Placed] = field(default_factory=list)  # the shop floor's orders, as placed
     quality_returns: list[int] = field(default_factory=list)  # orders refunded for a quality reason
     counts: dict[str, int] = field(default_factory=dict)

@@ -277,8 +277,12 @@ async def seed_fraud_ring(cast: Cast) -> None:
                 product = await catalog.create_product(s, merchant, catalog.ProductDraft(
                     title="Sample pack 试吃装, 1 piece", category_id=cast.leaf_ids["Snacks 零食"],
                     description="One piece to try. 拍下即发.",
-                    skus=[catalog.SkuDraft(price=RING_PRICE, stock=500, attributes={"option": "1 pc"})]))
+                    skus=[catalog.SkuDraft(price=RING_PRICE, stock=500, attributes={"net weight": "1 piece · 30g"})]))
                 await catalog.publish_product(s, merchant, product.id)  # a shop short of its deposit is refused
+                picture = cast.painter.product(product.title, "Snacks 零食", cast.rng("ring picture"))
+                await catalog.add_product_image(s, merchant, product.id, picture, media_dir=settings.media_dir,
+                                                max_bytes=settings.max_image_bytes)
+                cast.leaf_of[product.id] = "Snacks 零食"
                 sku_id = (await catalog.product_view(s, product.id)).skus[0].id
             break
         except DomainError:

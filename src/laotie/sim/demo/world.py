@@ -10,6 +10,7 @@ messages, shop scores, a fake-order ring, an official tag) by `trust`.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,7 +20,8 @@ from laotie.identity import service as identity
 from laotie.kit.db import Database
 from laotie.models import User, utcnow
 from laotie.orders.service import checkout as checkout_service
-from laotie.sim.demo import alliance, platform, trust
+from laotie.sim.demo import alliance, goods, platform, trust
+from laotie.sim.demo.pictures import Painter
 from laotie.sim.demo.platform import DEMO_PASSWORD, Placed, Progress, place_order
 
 __all__ = ["DEMO_PASSWORD", "DemoSize", "DemoWorld", "progress_total", "seed_demo"]
@@ -29,19 +31,21 @@ CATEGORIES: dict[str, tuple[int, dict[str, int]]] = {
     "Apparel 服饰": (500, {"Women 女装": 500, "Men 男装": 500, "Shoes 鞋靴": 600}),
     "Beauty 美妆": (600, {"Skincare 护肤": 600, "Make-up 彩妆": 800}),
 }
+# Titles carry no weight or size: those are the options (laotie.sim.demo.goods has each one's).
 PRODUCTS = {
-    "Fruit 水果": ["Linyi red Fuji apples 5kg", "Gannan navel oranges 3kg", "Hainan mangoes 2kg",
-                   "Dandong strawberries 1kg", "Xinjiang Hami melon"],
-    "Snacks 零食": ["Spicy duck necks", "Sichuan beef jerky", "Walnut cakes 12 pcs", "Dried persimmons"],
-    "Tea 茶叶": ["Anxi Tieguanyin 250g", "West Lake Longjing 100g", "Yunnan Pu'er cake"],
-    "Women 女装": ["Linen summer dress", "Knitted cardigan", "High-waist jeans", "Silk scarf"],
-    "Men 男装": ["Cotton polo shirt", "Down jacket", "Chino trousers"],
-    "Shoes 鞋靴": ["Canvas sneakers", "Leather loafers", "Running shoes"],
-    "Skincare 护肤": ["Hydrating serum 30ml", "Sunscreen SPF50", "Night cream"],
-    "Make-up 彩妆": ["Matte lipstick", "Cushion foundation", "Eyebrow pencil"],
+    "Fruit 水果": ["Linyi red Fuji apples 临沂红富士", "Gannan navel oranges 赣南脐橙", "Hainan mangoes 海南芒果",
+                   "Dandong strawberries 丹东草莓", "Xinjiang Hami melon 新疆哈密瓜"],
+    "Snacks 零食": ["Spicy duck necks 麻辣鸭脖", "Sichuan beef jerky 四川牛肉干", "Walnut cakes 核桃酥",
+                    "Dried persimmons 柿饼"],
+    "Tea 茶叶": ["Anxi Tieguanyin 安溪铁观音", "West Lake Longjing 西湖龙井", "Yunnan Pu'er cake 云南普洱茶饼"],
+    "Women 女装": ["Linen summer dress 亚麻连衣裙", "Knitted cardigan 针织开衫", "High-waist jeans 高腰牛仔裤",
+                   "Silk scarf 真丝围巾"],
+    "Men 男装": ["Cotton polo shirt 纯棉Polo衫", "Down jacket 羽绒服", "Chino trousers 休闲裤"],
+    "Shoes 鞋靴": ["Canvas sneakers 帆布鞋", "Leather loafers 真皮乐福鞋", "Running shoes 跑步鞋"],
+    "Skincare 护肤": ["Hydrating serum 补水精华", "Sunscreen SPF50 防晒霜", "Night cream 晚霜"],
+    "Make-up 彩妆": ["Matte lipstick 哑光口红", "Cushion foundation 气垫粉底", "Eyebrow pencil 眉笔"],
 }
-SIZES = ["S", "M", "L", "XL"]
-COLOURS = ["red", "black", "white", "blue"]
+MOST_PICTURES = 3  # a product shows 1 to 3 pictures
 CITIES = ["Linyi", "Hangzhou", "Chengdu", "Harbin", "Guangzhou", "Xi'an", "Kunming", "Wuhan"]
 
 
@@ -81,10 +85,13 @@ def _joined_days_ago(user: User, days: float) -> None:
 
 
 async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
-                    progress: Progress | None = None) -> DemoWorld:
+                    progress: Progress | None = None, painter: Painter | None = None) -> DemoWorld:
+    """Seed the world; `painter` draws the pictures (by default with the fonts this machine has)."""
     size = size or DemoSize()
     rng = random.Random(seed)
     ages = random.Random(f"{seed}:ages")  # its own stream: the shops and orders stay as they were
+    shelf = random.Random(f"{seed}:goods")  # options, prices and pictures: changing them moves no order
+    painter = painter or Painter.found()
     settings = db.settings
     step = progress or (lambda _label, _n: None)
     world = DemoWorld()
@@ -109,11 +116,28 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
                 leaf_ids[child] = made_leaf.id
         step("categories", len(leaf_ids) + len(CATEGORIES))
 
-    skus: list[tuple[int, int]] = []  # (sku_id, merchant user id)
+    listed: list[tuple[list[int], int]] = []  # (a product's SKU ids, merchant user id)
+    pictures = 0
     merchants: list[User] = []
     products: dict[int, list[tuple[int, str]]] = {}
+    leaf_of: dict[int, str] = {}  # product id → its category's name
     prices: dict[int, list[tuple[int, int]]] = {}
     leaves = sorted(leaf_ids)
+    # The shelves are planned first (the same draws as stocking them one by one), so their pictures
+    # are drawn on worker threads — Pillow lets go of the GIL while it draws — as the shops are written.
+    planned: list[list[tuple[str, str, goods.Listing, list[asyncio.Task[bytes]]]]] = []
+    for m in range(size.merchants):
+        planned.append([])
+        for p in range(size.products_per_merchant):
+            leaf = leaves[(m * 3 + p) % len(leaves)]
+            title = rng.choice(PRODUCTS[leaf])
+            listing = goods.listing_for(title, shelf)
+            # Clothes and shoes show one picture per colour on sale; the rest a cover and up to two more.
+            shots: list[str | None] = [*listing.colours] or [None] * shelf.randint(1, MOST_PICTURES)
+            drawn = [asyncio.create_task(asyncio.to_thread(
+                painter.product, title, leaf, random.Random(f"{seed}:picture:{m}:{p}:{n}"), layout=n, colour=colour))
+                for n, colour in enumerate(shots[:MOST_PICTURES])]
+            planned[m].append((leaf, title, listing, drawn))
     for m in range(size.merchants):
         async with db.transaction() as s:
             merchant = await account(f"merchant{m + 1}", {"merchant"}, f"Merchant {m + 1}",
@@ -122,30 +146,32 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
             city = CITIES[m % len(CITIES)]
             await catalog.open_shop(s, merchant, name=f"{city} 老铁 shop {m + 1}",
                                     description=f"Direct from {city}: what we grow and make, shipped in 48 hours.")
-            for p in range(size.products_per_merchant):
-                leaf = leaves[(m * 3 + p) % len(leaves)]
-                title = rng.choice(PRODUCTS[leaf])
-                base = rng.randrange(990, 29_900, 10)
-                variants = rng.sample(SIZES if leaf in {"Women 女装", "Men 男装", "Shoes 鞋靴"} else COLOURS,
-                                      k=rng.randint(1, 3))
+            for leaf, title, listing, drawn in planned[m]:
                 draft = catalog.ProductDraft(
                     title=title, category_id=leaf_ids[leaf],
                     description=f"{title}. Picked by {city} shop {m + 1}; 7-day no-reason returns.",
-                    skus=[catalog.SkuDraft(price=base + i * 500, stock=rng.randint(50, 400),
-                                           attributes={"option": v},
-                                           purchase_limit=5 if rng.random() < 0.2 else None)
-                          for i, v in enumerate(variants)],
+                    skus=[catalog.SkuDraft(price=o.price, stock=o.stock, attributes=o.attributes,
+                                           purchase_limit=o.purchase_limit) for o in listing.options],
                 )
                 product = await catalog.create_product(s, merchant, draft)
+                for drawing in drawn:
+                    await catalog.add_product_image(s, merchant, product.id, await drawing,
+                                                    media_dir=settings.media_dir, max_bytes=settings.max_image_bytes)
+                    pictures += 1
                 await catalog.publish_product(s, merchant, product.id)
                 view = await catalog.product_view(s, product.id)
-                skus.extend((k.id, merchant.id) for k in view.skus)
+                listed.append(([k.id for k in view.skus], merchant.id))
                 products.setdefault(merchant.id, []).append((product.id, title))
+                leaf_of[product.id] = leaf
                 prices.setdefault(merchant.id, []).extend((k.id, k.price) for k in view.skus)
             if m == 0:
-                await catalog.create_product(s, merchant, catalog.ProductDraft(
+                link_out = await catalog.create_product(s, merchant, catalog.ProductDraft(
                     title="Linyi apples on Taobao (link-out)", category_id=leaf_ids["Fruit 水果"],
                     external_channel="Taobao", external_url="https://example.com/taobao/linyi-apples"))
+                cover = painter.product(link_out.title, "Fruit 水果", random.Random(f"{seed}:picture:link-out"))
+                await catalog.add_product_image(s, merchant, link_out.id, cover, media_dir=settings.media_dir,
+                                                max_bytes=settings.max_image_bytes)
+                pictures += 1
         step("merchants", 1)
 
     async with db.transaction() as s:
@@ -167,7 +193,10 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
     placed: list[Placed] = []
     for n in range(size.orders):
         buyer = consumers[rng.randrange(len(consumers))]
-        sku_id, merchant_id = skus[rng.randrange(len(skus))]
+        # A product, then one of its options: a dress in twelve size-and-colour options sells no
+        # more often than apples in three.
+        product_skus, merchant_id = listed[rng.randrange(len(listed))]
+        sku_id = product_skus[rng.randrange(len(product_skus))]
         fate = rng.choice(fates)
         address = checkout_service.Address(buyer.display_name, f"138{rng.randrange(10**8):08d}",
                                            f"{rng.randint(1, 300)} {rng.choice(CITIES)} Road")
@@ -184,7 +213,12 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
     cast = platform.Cast(db=db, seed=seed, step=step, operator=operator, merchants=merchants, creators=creators,
                          consumers=consumers, leaf_ids=leaf_ids, products=products,
                          skus={m: sorted(k, key=lambda sku: (sku[1], sku[0])) for m, k in prices.items()},
-                         unshipped=unshipped, password_hash=password_hash, orders=placed)
+                         unshipped=unshipped, password_hash=password_hash, orders=placed, painter=painter,
+                         leaf_of=leaf_of)
+    cast.counts["product_pictures"] = pictures
+    if not painter.has_emoji:
+        cast.note("product pictures are plain shapes: the colour emoji font (Debian: fonts-noto-color-emoji) "
+                  "was not found")
     await platform.seed_follows(cast)
     await platform.seed_videos(cast, size.videos)
     await platform.seed_deposits(cast)
