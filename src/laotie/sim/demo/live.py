@@ -71,15 +71,16 @@ class Theme:
     category_words: tuple[str, ...]  # a leaf category whose name holds one of these fits the room
     colours: tuple[str, str, str]  # the clip's moving gradient
     tone: int  # Hz
+    question: str  # the first comment: a purchase question, which the room answers with a product card
     chat: tuple[str, ...]
 
 
 THEMES = (
     Theme("fruit", "鲜果直播 Fresh fruit live", ("Fruit", "水果"), ("0xff7a1a", "0xd81b60", "0xffc107"), 440,
-          ("主播好！老铁报到", "这个苹果甜吗？", "多少钱一箱", "已拍 ✔", LUCKY_BAG_KEYWORD, "发货快吗",
+          "这个多少钱？", ("主播好！老铁报到", "这个苹果甜吗？", "多少钱一箱", "已拍 ✔", LUCKY_BAG_KEYWORD, "发货快吗",
            "上车上车！", "Is it fresh? 新鲜吗", "给爸妈也买一箱", "芒果熟了吗", "怎么买", LUCKY_BAG_KEYWORD)),
     Theme("clothes", "服饰上新 New clothes live", ("Women", "Men", "女装", "男装", "Apparel", "服饰"),
-          ("0x3949ab", "0x00897b", "0x8e24aa"), 523,
+          ("0x3949ab", "0x00897b", "0x8e24aa"), 523, "这件多少钱？",
           ("有没有XL码", "这件显瘦吗", "多少钱", "已下单 ✔", "颜色好看", LUCKY_BAG_KEYWORD, "主播穿的是M吗",
            "上车上车！", "Love this colour 颜色太美了", "面料怎么样", "求链接", LUCKY_BAG_KEYWORD)),
 )
@@ -177,6 +178,7 @@ async def _end_leftovers(s: AsyncSession, host: User) -> None:
             for flash_id in await flash.open_for_session(s, old.id):
                 await flash.close_flash(s, flash_id, reason="live_ended")
             await sessions.end_session(s, host, old.id)
+    await s.flush()  # the session has no autoflush: scheduling the next room must see these ended
 
 
 async def _open_room(s: AsyncSession, theme: Theme, host: User, shop_name: str) -> Room:
@@ -429,11 +431,11 @@ class LiveStage:
 
     async def _flash_sales(self, db: Database, room: Room) -> None:
         """A flash sale, then a pause, then the next (the first with a long countdown)."""
-        rng = random.Random(f"demo-live:{room.theme.slug}:flash")
+        rng = random.Random(f"demo-live:{room.theme.slug}:{room.session_id}:flash")
         countdown = FIRST_COUNTDOWN
         turn = 0
         while True:
-            scheduled = await _guard(room, "flash", self._schedule_flash(db, room, countdown, turn))
+            scheduled = await _guard(room, "flash", self.schedule_flash(db, room, countdown, turn))
             turn += 1
             countdown = COUNTDOWN
             if scheduled is None:
@@ -444,7 +446,7 @@ class LiveStage:
             await _guard(room, "flash", self._close_flash(db, flash_id))
             await asyncio.sleep(FLASH_GAP + rng.uniform(0, 20))
 
-    async def _schedule_flash(self, db: Database, room: Room, countdown: int, turn: int) -> tuple[int, float]:
+    async def schedule_flash(self, db: Database, room: Room, countdown: int, turn: int) -> tuple[int, float]:
         async with db.transaction() as s:
             host = await identity.get_user(s, room.host_id)
             view = await cart.room_view(s, room.session_id)
@@ -468,12 +470,12 @@ class LiveStage:
 
     async def _promotions(self, db: Database, room: Room) -> None:
         """A coupon pushed once; a lucky bag open all the time (a new one once the last is drawn)."""
-        await _guard(room, "coupon", self._push_coupon(db, room))
+        await _guard(room, "coupon", self.push_coupon(db, room))
         while True:
-            ends = await _guard(room, "lucky bag", self._open_lucky_bag(db, room))
+            ends = await _guard(room, "lucky bag", self.open_lucky_bag(db, room))
             await asyncio.sleep(LUCKY_BAG_MINUTES * 60 + 3 if ends else 60)
 
-    async def _push_coupon(self, db: Database, room: Room) -> None:
+    async def push_coupon(self, db: Database, room: Room) -> None:
         async with db.transaction() as s:
             host = await identity.get_user(s, room.host_id)
             coupon = await coupons.create_coupon(s, host, room.session_id, coupons.CouponTerms(
@@ -481,7 +483,7 @@ class LiveStage:
                 live_cart_only=True))
             await coupons.push_coupon(s, host, coupon.id)
 
-    async def _open_lucky_bag(self, db: Database, room: Room) -> bool:
+    async def open_lucky_bag(self, db: Database, room: Room) -> bool:
         async with db.transaction() as s:
             if any(b.status == "open" for b in await lucky_bags.session_bags(s, room.session_id)):
                 return True
@@ -498,22 +500,24 @@ class LiveStage:
 
     async def _viewers(self, db: Database, room: Room) -> None:
         """A few demo consumers in the room: present, commenting now and then, tapping likes."""
-        rng = random.Random(f"demo-live:{room.theme.slug}:chat")
+        rng = random.Random(f"demo-live:{room.theme.slug}:{room.session_id}:chat")
         async with db.transaction() as s:
             viewer_ids = await _viewer_ids(s, room)
         if not viewer_ids:
             return
         seen = -float(presence.HEARTBEAT_SECONDS)
         clock = asyncio.get_running_loop()
+        line = room.theme.question
         while True:
             if clock.time() - seen >= presence.HEARTBEAT_SECONDS:
                 seen = clock.time()
                 async with db.transaction() as s:
                     for viewer_id in viewer_ids:
                         await presence.touch_presence(s, room.session_id, viewer_id, utcnow())
-            viewer_id, line = rng.choice(viewer_ids), rng.choice(room.theme.chat)
-            await _guard(room, "chat", _comment(db, room, viewer_id, line))
+            viewer_id = rng.choice(viewer_ids)
+            await _guard(room, "chat", comment(db, room, viewer_id, line))
             chat.like(db, room.session_id, rng.randint(1, 6))
+            line = rng.choice(room.theme.chat)
             await asyncio.sleep(rng.uniform(3.0, 9.0))
 
 
@@ -525,7 +529,8 @@ async def _viewer_ids(s: AsyncSession, room: Room) -> list[int]:
     return [int(u) for u in (await s.execute(stmt)).scalars()]
 
 
-async def _comment(db: Database, room: Room, viewer_id: int, line: str) -> None:
+async def comment(db: Database, room: Room, viewer_id: int, line: str) -> None:
+    """A demo viewer, in the room, says something (as the room's socket would have it said)."""
     async with db.transaction() as s:
         viewer = await identity.get_user(s, viewer_id)
         await presence.touch_presence(s, room.session_id, viewer.id, utcnow())
