@@ -45,9 +45,15 @@ DEMO_PASSWORD = "laotie123"  # noqa: S105 - published on purpose: demo logins
 
 FOLLOW_SKEW = 1.1  # Zipf exponent: the n-th most popular account gets about 1/n^1.1 of the follows
 MOST_FOLLOWED = 6  # a consumer follows between 1 and this many accounts
-CLIP_SOURCE = "testsrc=size=320x568:rate=25"  # a 2-second portrait test pattern, like a phone video
+# A 2-second portrait clip, like a phone video: a window pans across the video's drawn frame
+# (its own colour, pattern, product and caption), so each video and its poster look different.
+CLIP_FILTER = "crop=320:568:(in_w-out_w)*t/2:0"
 CLIP_SECONDS = "2"
+CLIP_FPS = "15"
+CLIP_ENCODERS = 2  # clips encoded at once, beside the seeding itself
 CLIP_TIMEOUT_SECONDS = 60.0
+PLAYS_PER_LIKE = (6, 15)  # a video is played many times for each like it gets
+SIGNED_IN_PLAYS = 0.6  # the other plays are anonymous visitors'
 CAPTIONS = (
     "{title}: unboxing 开箱, the link is in the cart 👇",
     "How we pack {title} before it ships",
@@ -188,58 +194,99 @@ async def seed_follows(cast: Cast) -> None:
 
 # ---- short videos ----------------------------------------------------------------------------------
 
-async def _test_clip(binary: str) -> bytes | None:
-    """A small H.264 mp4 made by ffmpeg from its test pattern; None if ffmpeg cannot make one."""
+async def _clip(binary: str, frame: bytes) -> bytes | None:
+    """A small H.264 mp4 made by ffmpeg from a drawn frame; None if ffmpeg cannot make one."""
     with tempfile.TemporaryDirectory(prefix="laotie-demo-") as tmp:
-        out = Path(tmp) / "clip.mp4"
+        still, out = Path(tmp) / "frame.ppm", Path(tmp) / "clip.mp4"
+        await asyncio.to_thread(still.write_bytes, frame)
         proc = await asyncio.create_subprocess_exec(
-            binary, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", CLIP_SOURCE,
-            "-t", CLIP_SECONDS, "-pix_fmt", "yuv420p", "-c:v", "libx264", "-movflags", "+faststart", str(out),
+            binary, "-hide_banner", "-nostdin", "-loglevel", "error", "-loop", "1", "-framerate", CLIP_FPS,
+            "-i", str(still), "-t", CLIP_SECONDS, "-vf", CLIP_FILTER, "-pix_fmt", "yuv420p", "-c:v", "libx264",
+            "-preset", "ultrafast", "-threads", "1", "-movflags", "+faststart", str(out),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         try:
             async with asyncio.timeout(CLIP_TIMEOUT_SECONDS):
                 code = await proc.wait()
         except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
             return None
+        finally:  # timed out, or the demo gave up on this clip: the encoder goes too
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
         if code != 0 or not out.is_file():
             return None
         return await asyncio.to_thread(out.read_bytes)
 
 
 async def seed_videos(cast: Cast, count: int) -> None:
-    """Creators and shops post short videos with product carts; fans like and comment."""
-    cast.counts["videos"] = 0
+    """Creators and shops post short videos with product carts; fans play, like and comment.
+
+    Each video is its own clip, drawn around the first product in its cart, so the posters in
+    /discover differ; the clips are encoded two at a time while the videos are posted. Plays
+    go through the same counter as the page's, many per like.
+    """
+    cast.counts["videos"] = cast.counts["video_plays"] = 0
     owners = [u for u in chain.from_iterable(zip_longest(cast.creators, cast.merchants)) if u is not None][:count]
     binary = shutil.which(cast.settings.ffmpeg_binary)
-    clip = await _test_clip(binary) if binary and owners else None
-    if clip is None:
+    if binary is None:
         if owners:
-            why = "could not make an H.264 test clip" if binary else "was not found"
-            cast.note(f"short videos skipped: ffmpeg ({cast.settings.ffmpeg_binary}) {why}; the feed stays empty")
+            cast.note(f"short videos skipped: ffmpeg ({cast.settings.ffmpeg_binary}) was not found; "
+                      "the feed stays empty")
         cast.step("videos (skipped)", count)
         return
     rng = cast.rng("videos")
+    looks = cast.rng("video looks")  # streams of their own: frames and plays never move the carts and likes
+    audience = cast.rng("video plays")
     everything = sorted(chain.from_iterable(cast.products.values()))
     merchant_ids = {m.id for m in cast.merchants}
+    posts = []
     for n, owner in enumerate(owners):
         # A shop shows its own products; a creator (达人) recommends any shop's.
         pool = cast.products.get(owner.id, []) if owner.id in merchant_ids else everything
         cart = rng.sample(pool, k=min(len(pool), rng.randint(1, 3)))
-        caption = rng.choice(CAPTIONS).format(title=cart[0][1] if cart else "our shop")
-        async with cast.db.transaction() as s:
-            video = await videos.upload_video(s, cast.settings, owner, clip, caption, [pid for pid, _ in cart])
-        async with cast.db.transaction() as s:
-            for fan in rng.sample(cast.consumers, k=min(len(cast.consumers), rng.randint(2, 12))):
-                await videos.like_video(s, fan, video.id)
-            if cast.consumers:
-                await videos.comment_on_video(s, cast.settings, rng.choice(cast.consumers), video.id,
-                                              VIDEO_COMMENTS[n % len(VIDEO_COMMENTS)])
-        cast.counts["videos"] += 1
-        cast.step("videos", 1)
-    cast.step("videos", count - len(owners))
+        title = cart[0][1] if cart else "our shop"
+        caption = rng.choice(CAPTIONS).format(title=title)
+        frame = cast.painter.video_frame(title, cast.leaf_of.get(cart[0][0], "") if cart else "", caption, n, looks)
+        posts.append((owner, cart, caption, frame))
+    encoders = asyncio.Semaphore(CLIP_ENCODERS)
+
+    async def encoded(frame: bytes) -> bytes | None:
+        async with encoders:
+            return await _clip(binary, frame)
+
+    clips = [asyncio.create_task(encoded(frame)) for _, _, _, frame in posts]
+    try:
+        for n, (owner, cart, caption, _) in enumerate(posts):
+            clip = await clips[n]
+            if clip is None:
+                cast.note(f"short videos stopped after {n}: ffmpeg ({cast.settings.ffmpeg_binary}) could not make "
+                          f"an H.264 clip{'; the feed stays empty' if n == 0 else ''}")
+                break
+            async with cast.db.transaction() as s:
+                video = await videos.upload_video(s, cast.settings, owner, clip, caption, [pid for pid, _ in cart])
+            async with cast.db.transaction() as s:
+                fans = rng.sample(cast.consumers, k=min(len(cast.consumers), rng.randint(2, 12)))
+                for fan in fans:
+                    await videos.like_video(s, fan, video.id)
+                if cast.consumers:
+                    await videos.comment_on_video(s, cast.settings, rng.choice(cast.consumers), video.id,
+                                                  VIDEO_COMMENTS[n % len(VIDEO_COMMENTS)])
+                # The fans who liked it played it first; then other consumers and anonymous visitors.
+                plays = max(1, len(fans)) * audience.randint(*PLAYS_PER_LIKE)
+                for i in range(plays):
+                    viewer = fans[i] if i < len(fans) else (
+                        audience.choice(cast.consumers) if cast.consumers and audience.random() < SIGNED_IN_PLAYS
+                        else None)
+                    await videos.record_play(s, video.id, viewer)
+                cast.counts["video_plays"] += plays
+            cast.counts["videos"] += 1
+            cast.step("videos", 1)
+    finally:
+        for task in clips:
+            task.cancel()
+        await asyncio.gather(*clips, return_exceptions=True)
+    cast.step("videos", count - cast.counts["videos"])
 
 
 # ---- deposits --------------------------------------------------------------------------------------
