@@ -42,7 +42,72 @@ RING_ADDRESS = "Room 302, 18 Jinqiao Road, Yiwu · drop point 代收点"
 RING_REVIEWS = ("好评", "好评！", "很好", "不错", "满意", "good")  # templated 好评, at most 10 characters
 OFFICIAL_LABEL = "官方补贴"
 
-REVIEW_TEXT = {
+# What buyers say depends on what they bought: fruit is sweet or sour, a dress fits or not.
+REVIEW_TEXTS: dict[str, dict[int, tuple[str, ...]]] = {
+    "fruit": {
+        5: ("很甜，汁水多，包装很用心，一个都没坏 👍 Sweet and juicy!",
+            "果子新鲜，个头均匀，孩子两天就吃完了 — will buy again 回购",
+            "第二次买了，还是那么甜。Well packed, every one intact",
+            "Fresh from the orchard, 果香很浓，物流也快",
+            "甜度刚好，脆甜多汁，比超市的好吃"),
+        4: ("挺甜的，就是有两个小一点。Good value", "新鲜，包装好，物流慢了一天", "味道不错，果子大小不太均匀"),
+        3: ("一般般，甜度不够，有点酸", "Average — 果子个头比图片小"),
+        2: ("收到坏了三个果子，联系客服才处理 差评", "不甜，水分少，不像描述的那么新鲜"),
+        1: ("一半的果子都烂了，根本没法吃。Arrived rotten 差评", "果子酸得很，和图片完全不一样，失望"),
+    },
+    "snacks": {
+        5: ("香辣入味，越吃越香 😋 Spicy and tasty", "口感很好，有嚼劲，追剧必备零食",
+            "独立小袋包装，方便带去公司，好吃不腻", "Tasty! 味道正宗，和在当地吃的一样"),
+        4: ("好吃，就是有点咸", "味道不错，辣度可以再高一点", "口感好，分量比想象的少一点"),
+        3: ("味道一般，有点干", "Okay snack, 口感偏硬"),
+        2: ("太咸了，吃了两口就不想吃了 差评", "口感不新鲜，有点受潮"),
+        1: ("味道变质了，根本不能吃 差评", "Stale and tasteless, 零食里还有异物"),
+    },
+    "tea": {
+        5: ("茶香浓郁，回甘明显，泡了七八泡还有味 🍵", "茶汤清亮，香气高，送长辈很有面子",
+            "Lovely tea, 茶叶条索完整，冲泡后很香", "第三次回购，茶味正，值这个价"),
+        4: ("茶不错，就是包装简单了点", "茶香可以，回甘稍弱，性价比还行", "Good tea, 物流慢了一天"),
+        3: ("茶味偏淡，一般般", "Average tea — 碎茶有点多"),
+        2: ("茶叶碎末太多，泡出来很苦 差评", "香气不对，感觉是陈茶"),
+        1: ("茶有霉味，不敢喝 差评", "Tea smells musty, 和描述完全不符"),
+    },
+    "clothes": {
+        5: ("尺码标准，面料舒服透气，上身很显瘦", "Fits perfectly; 面料比想象的好，做工精细",
+            "颜色和图片一样，穿着很舒服，已经推荐给同事", "版型很好，洗了两次不变形不掉色"),
+        4: ("面料不错，就是有点线头", "尺码偏大一点点，建议拍小一码", "穿着舒服，颜色比图片深一些"),
+        3: ("一般，面料有点薄", "Average — 尺码偏小，穿着有点紧"),
+        2: ("面料起球，洗一次就变形了 差评", "颜色和图片差别很大，尺码也不准"),
+        1: ("线头很多，穿一次就开线了，质量太差 差评", "Fabric feels cheap and the size is way off, 退了"),
+    },
+    "shoes": {
+        5: ("鞋子很舒服，码数正，走一天脚也不累 👟", "Comfortable from day one, 鞋底软，做工好",
+            "穿着轻便，颜值高，尺码标准", "第二双了，鞋底防滑，很耐穿"),
+        4: ("鞋子不错，就是有点磨脚，穿两天就好了", "码数偏小半码，建议拍大一码", "舒服，鞋盒压坏了一点"),
+        3: ("一般，鞋底有点硬", "Okay shoes — 有点胶水味"),
+        2: ("鞋穿了一周就开胶了 差评", "码数不准，磨脚，很失望"),
+        1: ("鞋底断了，质量太差 差评", "The shoes fell apart, 鞋面也脱线了"),
+    },
+    "skincare": {
+        5: ("很好吸收，用完皮肤水润不油腻 ✨", "Absorbs fast, 保湿效果很好，敏感肌也没问题",
+            "质地清爽，用了两周肤色亮了一点", "Second bottle; 皮肤不干了，回购"),
+        4: ("保湿不错，就是味道有点重", "吸收挺快，效果还需要再观察", "好用，吸收快，瓶子有点小"),
+        3: ("一般，保湿效果不明显", "Average — 质地有点黏"),
+        2: ("用了脸上起小疙瘩，皮肤不适合 差评", "质地很稀，感觉没什么效果"),
+        1: ("过敏了，皮肤红肿 差评", "Broke my skin out, 包装还漏了"),
+    },
+    "make-up": {
+        5: ("色号很正，显白，上嘴很滋润 💄", "Shade is perfect, 持久不脱妆，喝水也不掉",
+            "颜色和试色一样，日常通勤很合适", "第二支了，很显气色，持久度好"),
+        4: ("颜色好看，就是有点干", "色号偏深一点，但很持久", "持妆不错，包装简单了点"),
+        3: ("一般，持久度一般，吃完饭就没了", "Okay — 颜色比试色暗"),
+        2: ("色号和图片差很多，完全不显白 差评", "用了半天就掉色，卡粉"),
+        1: ("拆开就断了，颜色也不对 差评", "Wrong shade and it smudges, 失望"),
+    },
+}
+REVIEW_KIND = {"Fruit 水果": "fruit", "Snacks 零食": "snacks", "Tea 茶叶": "tea", "Women 女装": "clothes",
+               "Men 男装": "clothes", "Shoes 鞋靴": "shoes", "Skincare 护肤": "skincare", "Make-up 彩妆": "make-up"}
+REVIEW_PHOTOS = 0.2  # of 4–5 star reviews come with a photo of what arrived
+REVIEW_TEXT = {  # for a product of any other category
     5: ("Exactly as pictured, well packed and quick to arrive. Will buy again 回购",
         "Fresh and sweet — the kids finished the box in two days",
         "Good quality for the price, and the shop answered every question I had",
@@ -102,13 +167,14 @@ async def seed_reviews(cast: Cast) -> list[int]:
     needs merchant1's shop score in its bands (优 by default); see `seed_scores`.
     """
     rng = cast.rng("reviews")
+    photos = cast.rng("review photos")  # its own stream: the stars and replies stay as they were
     settings = cast.settings
     by_id = {m.id: m for m in cast.merchants}
     received = [o for o in cast.orders if o.fate in ("delivered", "completed")]
     showcase: list[int] = []
     kind_count: Counter[int] = Counter()  # reviews so far per showcase product, for the one-in-four 4 stars
     deck: list[int] = []
-    made = replies = 0
+    made = replies = photographed = 0
 
     def dealt_stars() -> int:
         if not deck:
@@ -120,7 +186,7 @@ async def seed_reviews(cast: Cast) -> list[int]:
         return 4 if kind_count[product_id] % 4 == 0 else 5
 
     async def review(order: Placed, product_stars: int | None = None) -> None:
-        nonlocal made, replies
+        nonlocal made, replies, photographed
         merchant = by_id[order.merchant_id]
         async with cast.db.transaction() as s:
             view = await queries.order_view(s, order.buyer, order.order_id)
@@ -129,10 +195,16 @@ async def seed_reviews(cast: Cast) -> list[int]:
                 stars = product_stars or (kind_stars(line.product_id) if line.product_id in showcase
                                           else dealt_stars())
                 logistics, service = _stars_around(rng.random(), stars)
-                texts = REVIEW_TEXT[stars]
+                leaf = cast.leaf_of.get(line.product_id, "")
+                texts = REVIEW_TEXTS.get(REVIEW_KIND.get(leaf, ""), REVIEW_TEXT)[stars]
                 written.append(await reviews.write_review(
                     s, order.buyer, order.order_id, line_id=line.id, product_stars=stars,
                     logistics_stars=logistics, service_stars=service, body=texts[rng.randrange(len(texts))]))
+                if stars >= 4 and photos.random() < REVIEW_PHOTOS:
+                    picture = cast.painter.review_photo(line.title, leaf, photos, line.sku_attributes.get("colour"))
+                    await reviews.add_review_images(s, order.buyer, written[-1].id, [picture],
+                                                    media_dir=settings.media_dir, max_bytes=settings.max_image_bytes)
+                    photographed += 1
             made += len(written)
         low = [r for r in written if r.product_stars <= 2]
         chance = (REPLY_LOW, REPLY_OTHER) if merchant is cast.merchants[0] else (REPLY_OTHER, REPLY_ELSEWHERE)
@@ -178,6 +250,7 @@ async def seed_reviews(cast: Cast) -> list[int]:
                 await review(order)
         cast.step("reviews", 1)
     cast.counts["reviews"] = made
+    cast.counts["review_photos"] = photographed
     cast.counts["review_replies"] = replies
     return showcase
 
