@@ -115,7 +115,7 @@ def listing_for(title: str, rng: random.Random) -> Listing:
                                rng.randint(50, 400), limit)], [])
     base = good.price * rng.uniform(*PRICE_JITTER)
     if isinstance(good, Wardrobe):
-        many = min(len(good.sizes), rng.randint(3, 5))
+        many = min(len(good.sizes), rng.randint(3, 4))  # at most 4 sizes in 3 colours: 12 options to choose from
         start = rng.randrange(len(good.sizes) - many + 1)
         sizes = good.sizes[start:start + many]
         colours = sorted(rng.sample(good.colours, k=rng.randint(1, 3)), key=good.colours.index)

@@ -63,7 +63,7 @@ LOOKS: tuple[tuple[str, Look], ...] = (
     ("jerky", Look("🥩", "🌶")),
     ("walnut", Look("🍪", "🌰")),
     ("persimmon", Look("🟠", "🍂", crown="🍀")),
-    ("sample", Look("🍘", "🎁")),
+    ("sample", Look("🍬", "🎁")),
     ("tieguanyin", Look("🍵", "🫖", shape="cup")),
     ("longjing", Look("🍵", "🌱", shape="cup")),
     ("pu'er", Look("🫖", "🍂", shape="cup")),
