@@ -329,13 +329,14 @@ READ_FRAMES = """async ([ms, bits, block]) => {
   });
 }"""
 WATCH_SECONDS = 28  # the player reports 3 s after it starts, then every 12 s: three reports
-# How far the player's figure may be from glass to glass. The player dates a frame by when its fragment
-# reached nginx (the file's close time less its duration), so it leaves out the encoder (x264 ultrafast,
-# zerolatency: a frame or two) and the RTMP hop on loopback, and it may be off by the fragment's audio
-# flushed at the close (nginx-rtmp holds up to 300 ms of audio) and the clock offset's half round trip.
-# Each of those is well under half a second; 1 s leaves room for their sum without hiding a fragment's worth
-# (1 s) of systematic error.
-TOLERANCE_MS = 1_000
+# How far the player's figure may be from glass to glass at the same moment. The player dates a frame by when
+# its fragment reached nginx (the file's close time less its duration), so it cannot see what happens before:
+# ffmpeg's encoder and its muxer waiting to interleave video with audio, and the RTMP hop on loopback — 0.35 to
+# 0.45 s in this test's runs. So its figure is lower, by up to a second with room for a loaded machine; it may
+# be higher only by what the two measures do not share: the clock offset's half round trip on loopback and
+# the report's moment against the frames around it, a few tens of ms. A fragment's worth (1 s) of error either
+# way (a fragment dated at its close, or a whole fragment before its first frame) falls outside.
+BELOW_MS, ABOVE_MS = 1_000, 300
 
 
 async def test_glass_to_glass_latency(plane: Plane) -> None:
@@ -357,25 +358,29 @@ async def test_glass_to_glass_latency(plane: Plane) -> None:
     p10, p50, p90 = (quantiles(glass, n=10)[i] for i in (0, 4, 8))
     assert glass[0] > 0, "a frame cannot be shown before it was made"
 
-    # The player's own figure, its reports as the console sees them, and glass to glass agree.
+    # The console's median is the player's reports'; each report agrees with glass to glass at that moment
+    # (the frames shown within half a second of it: the delay moves while a player catches up).
     assert len(reports) >= 2, reports
-    reported = median(reports)
-    assert console_median == round(reported), (console_median, reports)
+    reported = [latency for _, latency in reports]
+    assert console_median == round(median(reported)), (console_median, reports)
+    shown = [(at, at - (zero + value)) for at, value in read]
+    apart = [latency - median(g for at, g in shown if abs(at - sent) <= 500) for sent, latency in reports]
     print(f"\nglass to glass: p50 {p50:.0f} ms (p10 {p10:.0f}, p90 {p90:.0f}) over {len(read)} frames; "
-          f"player reported {reports} ms, median {reported:.0f} ms; console median {console_median} ms")
-    assert abs(reported - p50) <= TOLERANCE_MS, (reported, p50)
+          f"player reported {reported} ms, median {median(reported):.0f} ms, console median {console_median} ms; "
+          f"each report minus glass to glass then: {[round(x) for x in apart]} ms")
+    assert all(-BELOW_MS <= x <= ABOVE_MS for x in apart), apart
 
 
-async def _watch_the_clock(p: Plane, session_id: int) -> tuple[list[list[Any]], list[int]]:
-    """Watch at phone width: every frame shown (when, what it says) and every latency the player reported."""
+async def _watch_the_clock(p: Plane, session_id: int) -> tuple[list[list[Any]], list[tuple[int, int]]]:
+    """Watch at phone width: every frame shown (when, what it says), every latency the player reported (when, ms)."""
     errors: list[str] = []
-    reports: list[int] = []
+    reports: list[tuple[int, int]] = []
 
     def sent(request: Any) -> None:
         if request.method == "POST" and request.url.endswith(f"/live/sessions/{session_id}/latency"):
             latency = json.loads(request.post_data or "{}").get("latency_ms")
             if latency is not None:
-                reports.append(int(latency))
+                reports.append((time.time_ns() // 1_000_000, int(latency)))
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

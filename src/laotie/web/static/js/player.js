@@ -73,8 +73,10 @@ function autoplay() {
 function playWithHls(Hls, src) {
   return new Promise((resolve) => {
     // Two fragments behind the live edge: on 1-second fragments the room is ~2-3 s behind
-    // the host, which is what "3-2-1 上车" countdowns need.
-    const hls = new Hls({ liveSyncDurationCount: 2, backBufferLength: 30 });
+    // the host, which is what "3-2-1 上车" countdowns need. A player that fell further behind
+    // (a stall, a busy phone) plays up to 1.25× until it is back, so the room's viewers stay
+    // close to one delay and the host's countdown, set by their median, fits most of them.
+    const hls = new Hls({ liveSyncDurationCount: 2, backBufferLength: 30, maxLiveSyncPlaybackRate: 1.25 });
     const stopReports = reportLatency(video, () => hls.playingDate);
     let mediaRecoveredAt = 0;
     hls.on(Hls.Events.MANIFEST_PARSED, autoplay);
