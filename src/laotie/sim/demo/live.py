@@ -60,6 +60,7 @@ LUCKY_BAG_KEYWORD = "老铁666"
 VIEWERS_PER_ROOM = 4
 CART_SIZE = 8
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+DEMO_MARKER = "demo-started"  # in the media prefix while a demo runs the media plane it started
 
 
 @dataclass(frozen=True)
@@ -273,10 +274,14 @@ def _write_texts(folder: Path, room: Room) -> Path:
     return folder
 
 
+# Loaded here, in the parent: between fork and exec the child should only make the call.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """A demo killed outright (SIGKILL) takes its encoders with it, instead of leaving them streaming."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 async def _has_drawtext(binary: str) -> bool:
@@ -321,12 +326,16 @@ class LiveStage:
                     runner.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await runner
-                    await self.close(a.state.db)
+                    await self.close(a.state.db, settle=a.state.dispatcher.drain)
 
         app.router.lifespan_context = lifespan
 
-    async def close(self, db: Database) -> None:
-        """Encoders stopped, the rooms' sessions ended, the media plane stopped if the demo started it."""
+    async def close(self, db: Database, settle: Callable[[], Awaitable[object]] | None = None) -> None:
+        """Encoders stopped, the rooms' sessions ended, the media plane stopped if the demo started it.
+
+        `settle` dispatches the events of the ending (the app's outbox) before nginx goes: ending a
+        room asks the media plane to drop its encoder, which must not race nginx shutting down.
+        """
         if self.closed:
             return
         self.closed = True
@@ -334,9 +343,13 @@ class LiveStage:
             for proc in list(self.encoders):  # should the cancellation have missed one
                 await _stop(proc)
             await close_rooms(db, self.rooms)
+            if settle is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(settle(), timeout=10)
         finally:
             if self.owns_plane:
                 await asyncio.to_thread(plane.stop, self.settings)
+                (self.layout.prefix / DEMO_MARKER).unlink(missing_ok=True)
 
     async def run(self, db: Database) -> None:
         if not await self._server_up():
@@ -589,18 +602,28 @@ def serve_demo(settings: Settings, host: str, port: int, console: Console,
                         missing=", ".join(missing)), style="yellow", highlight=False)
         serve(settings, None)
         return
-    was_running = plane.running_pid(settings) is not None
+    # A media plane already running is left running, unless a demo started it (one killed outright).
+    marker = plane.Layout.of(settings).prefix / DEMO_MARKER
+    owns = plane.running_pid(settings) is None or marker.is_file()
     try:
         plane.start(settings)
+        if owns:
+            marker.write_text("started by laotie demo; it stops this media plane when it ends\n")
     except plane.MediaPlaneError as exc:
         console.print(_("No live rooms: the media plane (nginx with the RTMP module) did not start."),
                       style="yellow", highlight=False)
         console.print(str(exc), highlight=False, markup=False)
         serve(settings, None)
         return
-    stage = LiveStage(settings, [], base_url, console, owns_plane=not was_running)
+    stage = LiveStage(settings, [], base_url, console, owns_plane=owns)
     try:
         stage.rooms = asyncio.run(_with_db(settings, open_rooms))
+        if not stage.rooms:
+            console.print(_("No live rooms: no shop in this demo world sells fruit or clothes."),
+                          style="yellow", highlight=False)
+            asyncio.run(_with_db(settings, stage.close))
+            serve(settings, None)
+            return
         table = Table(title=_("Live rooms (on air once the server is up)"))
         for column in (_("Room"), _("Host"), _("Web address")):
             table.add_column(column, overflow="fold")
