@@ -7,7 +7,7 @@ generated portrait clip (the room's colours, name and a ticking clock) into the 
 stream key. Once nginx's on_publish has put the room on air, the room gets a coupon, a
 lucky bag (a new one after each draw), a "3-2-1 上车" flash sale every few minutes, and a
 few demo viewers who comment and like. Everything goes through the same services as the
-pages and the API; nothing here writes a table itself except to find the shops that fit.
+pages and the API; the only queries of its own are reads (which shops fit, who watches).
 """
 
 from __future__ import annotations
