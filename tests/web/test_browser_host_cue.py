@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from laotie.config import Settings
 from laotie.kit.db import Database
@@ -26,6 +26,7 @@ from tests.web.seed import PASSWORD, merchant_with_product
 pytestmark = pytest.mark.browser
 
 HOST = "cue_host"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
 
 
@@ -56,6 +57,16 @@ async def room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
     session_id = await _seed(settings)
     async with serve(tmp_path, url) as base:
         yield Room(base, session_id, tmp_path)
+
+
+async def _axe_serious(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the viewer-delay card."""
+    await page.add_script_tag(path=str(AXE))
+    return list(await page.evaluate("""async () => {
+        const r = await axe.run('#host-cue', {resultTypes: ['violations']});
+        return r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+            .map(v => v.id + ' ' + v.nodes.map(n => n.target.join(' ')).join(', '));
+    }"""))
 
 
 # One tick of host_cue.js writes both figures from the same instant, so they are read together.
@@ -96,6 +107,7 @@ async def test_the_host_counts_down_ahead_of_the_viewers(room: Room) -> None:
         await expect(cue.locator("[data-host-zero]")).to_be_visible()
         await assert_phone_width(page)
         await cue.screenshot(path=str(room.tmp / "host-cue-phone.png"))
+        assert await _axe_serious(page) == []
 
         # While the host counts, the viewers' count is 4.2 s longer (4 or 5 whole seconds), and both are
         # seconds away, not an hour: the clock was corrected.
@@ -117,5 +129,6 @@ async def test_the_host_counts_down_ahead_of_the_viewers(room: Room) -> None:
         await desk.goto("/live/console")
         await expect(desk.locator("#host-cue")).to_contain_text("≈ 4.2 s")
         await desk.screenshot(path=str(room.tmp / "console-desktop.png"), full_page=True)
+        assert await _axe_serious(desk) == []
         await ctx.close()
     assert ph.errors == [] and console_errors == [], (ph.errors, console_errors)
