@@ -10,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from laotie.kit.i18n_extract import refusal_classes, refusal_messages
 from laotie.web import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,31 @@ def _catalog(locale: str):  # type: ignore[no-untyped-def]
 def test_templates_translate_their_text(extracted: set[str]) -> None:
     # The nav and the status labels at least: a template that lost its markers would extract nothing.
     assert {"Discover", "Awaiting payment"} <= extracted
+
+
+def test_refusals_are_extracted(extracted: set[str]) -> None:
+    # Business refusals raised by services, with and without placeholders, and both branches of a choice.
+    assert {"no such order", "you cannot buy from your own shop", "at most %(limit)s per buyer",
+            "this sale is not open", "this sale has ended"} <= extracted
+
+
+def test_refusal_extraction_finds_subclasses_aliases_and_choices() -> None:
+    classes = refusal_classes()
+    # Subclasses at any depth (OrderNotFound < NotFound < DomainError), and nothing that is not an error.
+    assert {"DomainError", "NotFound", "OrderNotFound", "SoldOut", "BodyTooLarge"} <= classes
+    assert not {"Order", "Settings", "Message"} & classes
+    source = """
+from laotie.kit.errors import NotFound as Missing
+raise Missing("gone away")
+raise errors.SoldOut("sold" if a else "none left", field="x")
+raise Conflict(Message("at most %(n)s", {"n": 1}))
+raise OwnShop(message="keyword message")
+raise NotFound(f"no {thing}")
+raise Order("not an error")
+print("not a call to an error")
+"""
+    found = [message for _line, message in refusal_messages(source, classes)]
+    assert sorted(found) == sorted(["gone away", "sold", "none left", "at most %(n)s", "keyword message"])
 
 
 @pytest.mark.parametrize("locale", i18n.LOCALES)

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from laotie.kit.errors import DomainError
 from laotie.kit.http import http_error, invalid_request
+from laotie.web.i18n import N_
 from laotie.web.middleware import BlankQueryFields
 from laotie.web.render import LoginRequired, error_page, is_page_path, login_redirect
 
@@ -78,7 +79,7 @@ def install_pages(app: FastAPI) -> None:
         if isinstance(exc.__cause__, DomainError):
             return await _domain(request, exc.__cause__)
         status, body = http_error(exc)
-        messages = {404: "this page does not exist", 405: "this page cannot be used that way"}
+        messages = {404: N_("this page does not exist"), 405: N_("this page cannot be used that way")}
         return await error_page(request, status, messages.get(status, str(body["message"])), str(body["code"]))
 
     @app.exception_handler(Exception)
@@ -87,7 +88,7 @@ def install_pages(app: FastAPI) -> None:
         if not is_page_path(request.url.path):
             return JSONResponse({"code": "internal_error", "message": "something went wrong on our side",
                                  "field": None}, status_code=500)
-        return await error_page(request, 500, "something went wrong on our side; please try again",
+        return await error_page(request, 500, N_("something went wrong on our side; please try again"),
                                 "internal_error")
 
     @app.exception_handler(LoginRequired)

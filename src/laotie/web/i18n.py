@@ -26,6 +26,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from laotie.kit.errors import Message, fill
+
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LOCALES = ("zh_CN", "en")
 DEFAULT = "zh_CN"
@@ -110,6 +112,17 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
+
+
+def translate(message: str) -> str:
+    """A message chosen in Python, in the page's language, as text (the template escapes it).
+
+    An N_-marked label is looked up as it is. A refusal (`laotie.kit.errors.Message`) is looked up by its
+    message id, and its %(name)s placeholders are filled from the error's details, in either language.
+    """
+    if isinstance(message, Message):
+        return fill(gettext(message.msgid), message.values)
+    return gettext(message)
 
 
 @cache

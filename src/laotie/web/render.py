@@ -34,7 +34,7 @@ templates.env.filters["number"] = i18n.number
 templates.env.filters["when"] = i18n.when
 # A message chosen in Python (an N_-marked notice, a refusal), translated as text: `_(message)` would mark
 # it safe HTML and %-format it, so a refusal quoting the visitor's input could inject markup or fail on "%".
-templates.env.filters["translate"] = i18n.gettext
+templates.env.filters["translate"] = i18n.translate
 templates.env.globals["LOCALE_NAMES"] = i18n.NAMES
 
 
