@@ -196,7 +196,8 @@ async def update_product(s: AsyncSession, user: User, product_id: int, changes: 
     if "title" in changes and changes["title"] is not None:
         title = str(changes["title"]).strip()
         if not title or len(title) > TITLE_MAX:
-            raise ProductIncomplete(f"give the product a title of at most {TITLE_MAX} characters", field="title")
+            raise ProductIncomplete("give the product a title of at most %(max_length)s characters", field="title",
+                                    max_length=TITLE_MAX)
         changes = {**changes, "title": title}
     changed = [key for key in ("title", "description", "category_id")
                if key in changes and changes[key] is not None and getattr(product, key) != changes[key]]
@@ -327,7 +328,7 @@ def store_photos(images: Sequence[bytes], *, media_dir: Path, folder: str, max_b
     checked = []
     for data in images:
         if len(data) > max_bytes:
-            raise ImageTooLarge(f"images may be at most {max_bytes // 1024} KiB", field="file")
+            raise ImageTooLarge("images may be at most %(max_kib)s KiB", field="file", max_kib=max_bytes // 1024)
         checked.append((data, sniff_image(data)))
     stored = []
     for data, ext in checked:
@@ -344,7 +345,7 @@ async def add_product_image(
 ) -> ProductImage:
     product = await owned_product(s, user, product_id)
     if len(data) > max_bytes:
-        raise ImageTooLarge(f"images may be at most {max_bytes // 1024} KiB", field="file")
+        raise ImageTooLarge("images may be at most %(max_kib)s KiB", field="file", max_kib=max_bytes // 1024)
     ext = sniff_image(data)
     rel = f"products/{product.id}/{secrets.token_hex(8)}.{ext}"
     target = media_dir / rel

@@ -39,7 +39,7 @@ async def file_claim(s: AsyncSession, settings: Settings, buyer: User, order_id:
     if len(statement.strip()) < 10:
         raise AftersaleInvalid("describe why the goods are fake (at least 10 characters)", field="statement")
     if len(evidence) > MAX_EVIDENCE:
-        raise AftersaleInvalid(f"at most {MAX_EVIDENCE} pictures", field="evidence")
+        raise AftersaleInvalid("at most %(max_pictures)s pictures", field="evidence", max_pictures=MAX_EVIDENCE)
     inserted = await s.execute(
         dialect_insert(s, CounterfeitClaim).values(
             order_id=order.id, buyer_id=buyer.id, shop_id=order.shop_id, statement=statement.strip()[:2000],

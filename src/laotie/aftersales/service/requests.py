@@ -41,6 +41,7 @@ from laotie.aftersales.standing import standing
 from laotie.catalog import service as catalog
 from laotie.config import Settings
 from laotie.identity.auth import require_role
+from laotie.kit.errors import Message
 from laotie.kit.events import record_event
 from laotie.ledger import accounts as acct
 from laotie.models import Aftersale, Order, OrderLine, User, utcnow
@@ -124,8 +125,8 @@ async def request_aftersale(s: AsyncSession, settings: Settings, buyer: User, or
     else:
         amount = most if amount is None else amount
         if not 1 <= amount <= most:
-            raise AftersaleInvalid(f"the refund is between ¥0.01 and ¥{most / 100:.2f}", field="amount",
-                                   refundable=most)
+            raise AftersaleInvalid(Message("the refund is between ¥0.01 and ¥%(refundable)s",
+                                           {"refundable": f"{most / 100:.2f}"}), field="amount", refundable=most)
     a = Aftersale(order_id=order.id, order_line_id=line.id if line else None, buyer_id=buyer.id,
                   shop_id=order.shop_id, kind=kind, reason=reason, description=description[:500], amount=amount,
                   status="requested", deadline=now + timedelta(hours=settings.aftersale_merchant_hours))
@@ -150,7 +151,8 @@ async def _check_allowed(settings: Settings, order: Order, kind: str, now: datet
         raise AftersaleNotAllowed("an exchange is for goods you have received")
     received = order.delivered_at or order.completed_at
     if received is not None and now - received > timedelta(days=settings.aftersale_window_days):
-        raise AftersaleNotAllowed(f"after-sales close {settings.aftersale_window_days} days after delivery")
+        raise AftersaleNotAllowed("after-sales close %(window_days)s days after delivery",
+                                  window_days=settings.aftersale_window_days)
     if order.refunded >= order.total and kind != "exchange":
         raise AftersaleNotAllowed("this order has been refunded in full")
 
@@ -319,7 +321,7 @@ async def add_request_photos(s: AsyncSession, buyer: User, aftersale_id: int, im
         raise NotYourAftersale("that is not your request")
     have = list(a.evidence or [])
     if len(have) + len(images) > MAX_PHOTOS:
-        raise AftersaleInvalid(f"at most {MAX_PHOTOS} photos per request", field="images")
+        raise AftersaleInvalid("at most %(max_photos)s photos per request", field="images", max_photos=MAX_PHOTOS)
     a.evidence = have + catalog.store_photos(images, media_dir=media_dir, folder=f"aftersales/{a.id}",
                                              max_bytes=max_bytes)
     await s.flush()

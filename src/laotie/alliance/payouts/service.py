@@ -30,6 +30,7 @@ from laotie.alliance.payouts.errors import (
     PayoutNotFound,
 )
 from laotie.config import Settings
+from laotie.kit.errors import Message
 from laotie.kit.events import record_event
 from laotie.ledger import accounts as acct
 from laotie.ledger import service as ledger
@@ -42,7 +43,8 @@ OUTCOMES = {"paid": "paid", "failed": "failed"}
 async def request_payout(s: AsyncSession, settings: Settings, user: User, amount: int) -> AlliancePayout:
     """Withdraw `amount` of the user's settled commission; refused (changing nothing) if it is not there."""
     if amount < settings.alliance_payout_min:
-        raise BelowMinimum(f"the smallest withdrawal is ¥{settings.alliance_payout_min / 100:.2f}",
+        raise BelowMinimum(Message("the smallest withdrawal is ¥%(minimum)s",
+                                   {"minimum": f"{settings.alliance_payout_min / 100:.2f}"}),
                            field="amount", minimum=settings.alliance_payout_min)
     available, in_flight = acct.commission_available(user.id), acct.payout_in_flight(user.id)
     balances = await ledger.lock_balances(s, [available, in_flight])

@@ -99,7 +99,7 @@ async def request_sample(s: AsyncSession, settings: Settings, creator: User, lis
         raise OwnProduct("this is your own shop's product")
     e = await eligibility(s, settings, creator, listing.id, now)
     if e.lapsed_90d >= e.lapse_limit:
-        raise TooManyLapsed(f"{e.lapsed_90d} samples you received in the last 90 days were never promoted",
+        raise TooManyLapsed("%(lapsed)s samples you received in the last 90 days were never promoted",
                             lapsed=e.lapsed_90d, limit=e.lapse_limit)
     if e.sales_30d < e.min_sales:
         raise SalesTooLow("your alliance sales over 30 days are below this product's sample threshold",

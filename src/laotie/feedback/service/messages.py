@@ -119,7 +119,7 @@ async def send_message(s: AsyncSession, user: User, order_id: int, body: str) ->
     if not text:
         raise FeedbackInvalid("write something", field="text")
     if len(text) > MAX_TEXT:
-        raise FeedbackInvalid(f"at most {MAX_TEXT} characters", field="text")
+        raise FeedbackInvalid("at most %(max_length)s characters", field="text", max_length=MAX_TEXT)
     order = await get_order(s, order_id)
     role = await ensure_party(s, user, order)
     message = OrderMessage(order_id=order.id, shop_id=order.shop_id, sender_id=user.id,

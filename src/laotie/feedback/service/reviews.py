@@ -57,7 +57,7 @@ def _text(value: str, field: str, *, required: bool) -> str:
     if required and not value:
         raise FeedbackInvalid("write something", field=field)
     if len(value) > MAX_TEXT:
-        raise FeedbackInvalid(f"at most {MAX_TEXT} characters", field=field)
+        raise FeedbackInvalid("at most %(max_length)s characters", field=field, max_length=MAX_TEXT)
     return value
 
 
@@ -131,7 +131,7 @@ async def add_review_images(s: AsyncSession, buyer: User, review_id: int, images
         raise NotYourReview("that is not your review")
     have = list(review.images or [])
     if len(have) + len(images) > MAX_IMAGES:
-        raise TooManyImages(f"at most {MAX_IMAGES} photos per review")
+        raise TooManyImages("at most %(max_images)s photos per review", max_images=MAX_IMAGES)
     have += catalog.store_photos(images, media_dir=media_dir, folder=f"reviews/{review.id}", max_bytes=max_bytes)
     review.images = have
     await s.flush()

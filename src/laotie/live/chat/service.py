@@ -139,7 +139,7 @@ def clean_comment(settings: Settings, text: str) -> str:
     if not text:
         raise CommentEmpty("write something first", field="body")
     if len(text) > settings.chat_max_length:
-        raise CommentTooLong(f"comments are at most {settings.chat_max_length} characters", field="body",
+        raise CommentTooLong("comments are at most %(max_length)s characters", field="body",
                              max_length=settings.chat_max_length)
     if find_words(text, settings.chat_blocked_words):
         raise CommentBlocked("this comment cannot be posted here", field="body")

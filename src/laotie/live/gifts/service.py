@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.config import Settings
 from laotie.kit.db import dialect_insert
-from laotie.kit.errors import DomainError
+from laotie.kit.errors import DomainError, Message
 from laotie.kit.events import record_event
 from laotie.ledger import service as ledger
 from laotie.live import repository
@@ -55,8 +55,8 @@ GIFTS: dict[str, Gift] = {g.code: g for g in (
 async def buy_coins(s: AsyncSession, settings: Settings, user: User, coins: int) -> CoinPurchase:
     """Open a purchase of `coins`; they are credited when its payment succeeds."""
     if not 1 <= coins <= MAX_COINS_PER_PURCHASE:
-        raise DomainError(f"buy between 1 and {MAX_COINS_PER_PURCHASE} coins", code="invalid_request", status=422,
-                          field="coins")
+        raise DomainError("buy between 1 and %(most)s coins", code="invalid_request", status=422,
+                          field="coins", most=MAX_COINS_PER_PURCHASE)
     amount = coins * settings.coin_value_fen
     pay = await payments.open_payment(s, settings, user.id, amount, "coins")
     purchase = CoinPurchase(user_id=user.id, payment_id=pay.id, coins=coins, amount=amount, status="pending")
@@ -120,8 +120,8 @@ async def send_gift(s: AsyncSession, settings: Settings, sender: User, session_i
     if gift is None:
         raise UnknownGift(f"no gift called {gift_code!r}", field="gift")
     if not 1 <= count <= MAX_GIFTS_PER_SEND:
-        raise DomainError(f"send between 1 and {MAX_GIFTS_PER_SEND} at a time", code="invalid_request", status=422,
-                          field="count")
+        raise DomainError("send between 1 and %(most)s at a time", code="invalid_request", status=422,
+                          field="count", most=MAX_GIFTS_PER_SEND)
     session = await live_session(s, session_id)
     if session.host_id == sender.id:
         raise OwnRoomGift("hosts cannot send gifts in their own room")
@@ -133,7 +133,8 @@ async def send_gift(s: AsyncSession, settings: Settings, sender: User, session_i
                            .returning(CoinWallet.coins))
     balance = left.scalar_one_or_none()
     if balance is None:
-        raise InsufficientCoins(f"{gift.name} ×{count} costs {coins} coins; top up first",
+        raise InsufficientCoins(Message("%(gift)s ×%(count)s costs %(needed)s coins; top up first",
+                                        {"gift": gift.name, "count": count}),
                                 needed=coins, balance=await coin_balance(s, sender.id))
     value = coins * settings.coin_value_fen
     creator = value * settings.gift_creator_share_bps // 10_000

@@ -94,7 +94,8 @@ async def challenge_pk(s: AsyncSession, host: User, session_id: int, opponent_se
     if metric not in PK_METRICS:
         raise PkInvalid("the metric is 'gmv' or 'likes'", field="metric")
     if not MIN_SECONDS <= duration_seconds <= MAX_SECONDS:
-        raise PkInvalid(f"a PK lasts {MIN_SECONDS} to {MAX_SECONDS} seconds", field="duration_seconds")
+        raise PkInvalid("a PK lasts %(min_seconds)s to %(max_seconds)s seconds", field="duration_seconds",
+                        min_seconds=MIN_SECONDS, max_seconds=MAX_SECONDS)
     if opponent_session_id == mine.id:
         raise PkInvalid("challenge another room", field="opponent_session_id")
     theirs = await get_session(s, opponent_session_id)

@@ -291,7 +291,7 @@ async def _take_purchase_allowance(s: AsyncSession, buyer_id: int, sku_id: int, 
         ).returning(PurchaseCounter.quantity)
         if (await s.execute(stmt)).first() is not None:
             return
-    raise PurchaseLimitExceeded(f"at most {limit} per buyer", field=f"items.{index}.quantity",
+    raise PurchaseLimitExceeded("at most %(limit)s per buyer", field=f"items.{index}.quantity",
                                 sku_id=sku_id, limit=limit)
 
 

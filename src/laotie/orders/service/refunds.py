@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.config import Settings
+from laotie.kit.errors import Message
 from laotie.kit.events import record_event
 from laotie.ledger import accounts as acct
 from laotie.ledger.service import Line, post_entry
@@ -63,8 +64,9 @@ async def refund_order(s: AsyncSession, settings: Settings, order_id: int, amoun
         order = await s.get(Order, order_id, populate_existing=True)
         if order is None or order.status not in REFUNDABLE:
             raise WrongOrderState("only a paid order can be refunded")
-        raise RefundExceedsPaid(f"at most ¥{(order.total - order.refunded) / 100:.2f} of this order is left to "
-                                "refund", field="amount", refundable=order.total - order.refunded)
+        left = order.total - order.refunded
+        raise RefundExceedsPaid(Message("at most ¥%(refundable)s of this order is left to refund",
+                                        {"refundable": f"{left / 100:.2f}"}), field="amount", refundable=left)
     status, total, commission, after, shop_id, buyer_id, payment_id = moved
     before = after - amount
     back_commission = commission_reversed(total, commission, after) - commission_reversed(total, commission, before)

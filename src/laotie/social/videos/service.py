@@ -41,7 +41,7 @@ from laotie.catalog.repository import skus_of
 from laotie.config import Settings
 from laotie.identity.errors import RoleRequired
 from laotie.kit.db import AFTER_COMMIT_SENDS, dialect_insert
-from laotie.kit.errors import DomainError
+from laotie.kit.errors import DomainError, Message
 from laotie.kit.events import record_event
 from laotie.live.chat.service import clean_comment
 from laotie.models import Product, Shop, Sku, User, Video, VideoComment, VideoLike, VideoProduct, utcnow
@@ -91,7 +91,7 @@ def clean_caption(caption: str) -> str:
     # Newlines are kept (shown as typed); other control characters only break displays.
     text = "".join(c for c in caption if c == "\n" or unicodedata.category(c) != "Cc").strip()
     if len(text) > MAX_CAPTION:
-        raise CaptionTooLong(f"captions are at most {MAX_CAPTION} characters", field="caption",
+        raise CaptionTooLong("captions are at most %(max_length)s characters", field="caption",
                              max_length=MAX_CAPTION)
     return text
 
@@ -100,7 +100,7 @@ async def check_cart(s: AsyncSession, owner: User, product_ids: Iterable[int]) -
     """The product ids in order without repeats, after checking the owner may show each of them."""
     ids = list(dict.fromkeys(product_ids))
     if len(ids) > MAX_CART_PRODUCTS:
-        raise TooManyProducts(f"a video shows at most {MAX_CART_PRODUCTS} products", field="product_ids",
+        raise TooManyProducts("a video shows at most %(max_products)s products", field="product_ids",
                               max_products=MAX_CART_PRODUCTS)
     if not ids:
         return ids
@@ -111,14 +111,15 @@ async def check_cart(s: AsyncSession, owner: User, product_ids: Iterable[int]) -
     any_shop = owner.has_role("creator")
     for product_id in ids:
         if product_id not in found or found[product_id][0].status != "published":
-            raise VideoProductNotFound(f"product {product_id} is not for sale", field="product_ids",
+            raise VideoProductNotFound("product %(product_id)s is not for sale", field="product_ids",
                                        product_id=product_id)
         product, shop_owner = found[product_id]
         if product.is_external:
-            raise ProductLinksOut(f"“{product.title}” is sold on {product.external_channel}, not here",
+            raise ProductLinksOut(Message("“%(title)s” is sold on %(channel)s, not here",
+                                          {"title": product.title, "channel": product.external_channel}),
                                   field="product_ids", product_id=product_id)
         if not any_shop and shop_owner != owner.id:
-            raise NotYourProduct(f"product {product_id} is not from your shop", field="product_ids",
+            raise NotYourProduct("product %(product_id)s is not from your shop", field="product_ids",
                                  product_id=product_id)
     return ids
 
@@ -136,7 +137,7 @@ def parse_product_ids(values: Iterable[str]) -> list[int]:
                                   status=422, field="product_ids")
             ids.append(int(part))
             if len(ids) > MAX_CART_PRODUCTS * 5:  # far past the cart's limit: stop reading
-                raise TooManyProducts(f"a video shows at most {MAX_CART_PRODUCTS} products",
+                raise TooManyProducts("a video shows at most %(max_products)s products",
                                       field="product_ids", max_products=MAX_CART_PRODUCTS)
     return ids
 
@@ -184,8 +185,8 @@ def _store(source: BinaryIO, target: Path, max_bytes: int) -> int:
     if source.seekable():
         total = source.seek(0, io.SEEK_END)
         if total > max_bytes:
-            raise VideoTooLarge(f"videos may be at most {max_bytes // (1024 * 1024) or 1} MiB", field="file",
-                                max_bytes=max_bytes)
+            raise VideoTooLarge("videos may be at most %(max_mib)s MiB", field="file", max_bytes=max_bytes,
+                                max_mib=max_bytes // (1024 * 1024) or 1)
         source.seek(0)
     target.parent.mkdir(parents=True, exist_ok=True)
     size = 0
@@ -194,8 +195,8 @@ def _store(source: BinaryIO, target: Path, max_bytes: int) -> int:
             while chunk := source.read(CHUNK_BYTES):
                 size += len(chunk)
                 if size > max_bytes:  # a stream whose length was not known up front
-                    raise VideoTooLarge(f"videos may be at most {max_bytes // (1024 * 1024) or 1} MiB",
-                                        field="file", max_bytes=max_bytes)
+                    raise VideoTooLarge("videos may be at most %(max_mib)s MiB", field="file", max_bytes=max_bytes,
+                                        max_mib=max_bytes // (1024 * 1024) or 1)
                 out.write(chunk)
     except BaseException:
         target.unlink(missing_ok=True)

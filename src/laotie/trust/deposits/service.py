@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.catalog import service as catalog
 from laotie.config import Settings
-from laotie.kit.errors import DomainError, Forbidden, NotFound
+from laotie.kit.errors import DomainError, Forbidden, Message, NotFound
 from laotie.kit.events import record_event
 from laotie.ledger import accounts as acct
 from laotie.ledger import repository as ledger_repository
@@ -92,8 +92,10 @@ async def status(s: AsyncSession, shop_id: int) -> DepositStatus:
 async def _publish_guard(s: AsyncSession, shop: Shop, product: Product) -> None:
     have, need = await balance(s, shop.id), await required(s, shop.id, product.category_id)
     if have < need:
-        raise DepositTooLow(f"this category needs a deposit of ¥{need / 100:,.2f}; yours is ¥{have / 100:,.2f}. "
-                            "Top up the deposit to list new products.", required=need, balance=have)
+        raise DepositTooLow(Message("this category needs a deposit of ¥%(required)s; yours is ¥%(balance)s. "
+                                    "Top up the deposit to list new products.",
+                                    {"required": f"{need / 100:,.2f}", "balance": f"{have / 100:,.2f}"}),
+                            required=need, balance=have)
 
 
 catalog.PUBLISH_GUARDS.append(_publish_guard)

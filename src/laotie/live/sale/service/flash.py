@@ -106,7 +106,7 @@ async def take_cap(s: AsyncSession, flash: FlashListing, buyer_id: int, quantity
         ).returning(FlashPurchase.quantity)
         if (await s.execute(stmt)).first() is not None:
             return
-    raise FlashCapReached(f"at most {flash.per_buyer_cap} per buyer in this sale", field="quantity",
+    raise FlashCapReached("at most %(limit)s per buyer in this sale", field="quantity",
                           limit=flash.per_buyer_cap)
 
 

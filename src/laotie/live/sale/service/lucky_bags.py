@@ -77,7 +77,7 @@ async def create_lucky_bag(s: AsyncSession, host: User, session_id: int, terms: 
     if terms.condition == "watch" and not terms.watch_minutes:
         raise LuckyBagInvalid("give the minutes viewers must watch", field="watch_minutes")
     if not 1 <= terms.prizes <= MAX_PRIZES:
-        raise LuckyBagInvalid(f"1 to {MAX_PRIZES} winners", field="prizes")
+        raise LuckyBagInvalid("1 to %(max_prizes)s winners", field="prizes", max_prizes=MAX_PRIZES)
     if terms.ends_at <= utcnow():
         raise LuckyBagInvalid("the end time must be in the future", field="ends_at")
     sku = await s.get(Sku, terms.sku_id)

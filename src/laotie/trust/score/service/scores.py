@@ -207,7 +207,7 @@ async def recompute_mine(s: AsyncSession, merchant: User, *, now: datetime | Non
     latest = (await _latest(s, [shop.id])).get(shop.id)
     if latest is not None and now - latest.computed_at < RECOMPUTE_COOLDOWN:
         wait = math.ceil((RECOMPUTE_COOLDOWN - (now - latest.computed_at)).total_seconds())
-        raise ScoreFresh(f"your score was computed less than 10 minutes ago; try again in {wait} s",
+        raise ScoreFresh("your score was computed less than 10 minutes ago; try again in %(retry_after)s s",
                          retry_after=wait)
     categories = await shop_categories(s)
     mine = categories.get(shop.id, NO_CATEGORY)
