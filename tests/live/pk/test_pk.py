@@ -198,7 +198,7 @@ async def test_console_challenges_and_answers_and_the_room_shows_the_bar(api: Ap
     b_name = (await api.call("GET", "/api/v1/me", b.host, expect=200)).json()["username"]
     token = await sign_in(api, b_name)
     console = await api.client.get("/live/console")
-    assert f"Room {a.session_id} challenges you: likes, 2 min" in console.text
+    assert f"Room {a.session_id} challenges you: Likes, 2 min" in console.text
     async with api.db.transaction() as s:
         contest_id = int((await s.execute(select(PkContest.id))).scalar_one())
     r = await api.client.post(f"/live/console/{b.session_id}/pk-accept", data={
