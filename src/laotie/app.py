@@ -17,6 +17,7 @@ from laotie.config import Settings, get_settings
 from laotie.kit.db import Database
 from laotie.kit.events import Dispatcher, bus
 from laotie.kit.fastpath import FastPaths
+from laotie.kit.heap import settle_after_startup
 from laotie.kit.http import install_error_handlers
 from laotie.kit.jobs import scheduler
 from laotie.kit.openapi import document_errors
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
             tasks.append(asyncio.create_task(
                 scheduler.run_forever(database, settings.jobs_interval_seconds), name="jobs"))
         dispatcher.wake()  # events left over from a previous run
+        settle_after_startup()
         try:
             yield
         finally:

@@ -3,6 +3,9 @@
 A purchase marks its flash as changed once its transaction commits; a per-process
 task reads the committed counts and publishes one small message per changed flash
 per tick, so a burst of a thousand purchases is a handful of messages, not a thousand.
+The tick is a second: each message becomes a frame sent to every socket in the room,
+and with thousands of viewers a frame costs a good part of a core (bench/flash_burst.py);
+the moment that matters, sold out, is announced at once (board.py), not on a tick.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ log = logging.getLogger("laotie.live.stock")
 
 
 class StockFeed:
-    def __init__(self, db: Database, tick: float = 0.25) -> None:
+    def __init__(self, db: Database, tick: float = 1.0) -> None:
         self.db = db
         self.tick = tick
         self.changed: set[int] = set()  # flash ids
