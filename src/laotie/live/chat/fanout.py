@@ -92,6 +92,11 @@ class Viewer:
         if len(self.private) >= self.feed.keep:
             self._end("lagging")
             return
+        if self.started and self.busy is None and not self.private:
+            # Caught up and idle (a flash tap's answer, usually): send in place, as the broadcaster
+            # does, rather than start a task per private frame.
+            self._start_send(text)
+            return
         self.private.append(text)
         if self.started and self.busy is None:
             self.busy = asyncio.create_task(self._catch_up(None), name="chat-viewer")
