@@ -342,7 +342,7 @@ class Painter:
             glyph = _tinted(glyph, tint)
         scale = side / max(glyph.size)
         if angle:  # turned while small: rotating the scaled-up glyph costs ten times more
-            glyph = glyph.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+            glyph = glyph.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
         return glyph.resize((max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))),
                             Image.Resampling.BICUBIC)
 

@@ -50,9 +50,8 @@ MOST_FOLLOWED = 6  # a consumer follows between 1 and this many accounts
 CLIP_FILTER = "crop=320:568:(in_w-out_w)*t/2:0"
 CLIP_SECONDS = "2"
 CLIP_FPS = "15"
-CLIP_ENCODERS = 2  # clips encoded at once, beside the seeding itself
 CLIP_TIMEOUT_SECONDS = 60.0
-PLAYS_PER_LIKE = (6, 15)  # a video is played many times for each like it gets
+PLAYS_PER_LIKE = (5, 12)  # a video is played many times for each like it gets
 SIGNED_IN_PLAYS = 0.6  # the other plays are anonymous visitors'
 CAPTIONS = (
     "{title}: unboxing 开箱, the link is in the cart 👇",
@@ -194,37 +193,46 @@ async def seed_follows(cast: Cast) -> None:
 
 # ---- short videos ----------------------------------------------------------------------------------
 
-async def _clip(binary: str, frame: bytes) -> bytes | None:
-    """A small H.264 mp4 made by ffmpeg from a drawn frame; None if ffmpeg cannot make one."""
+async def _clips(binary: str, frames: list[bytes]) -> list[bytes] | None:
+    """Small H.264 mp4s made by ffmpeg from drawn frames, all in one run; None if ffmpeg cannot make them."""
     with tempfile.TemporaryDirectory(prefix="laotie-demo-") as tmp:
-        still, out = Path(tmp) / "frame.ppm", Path(tmp) / "clip.mp4"
-        await asyncio.to_thread(still.write_bytes, frame)
+        folder = Path(tmp)
+        inputs: list[str] = []
+        chains: list[str] = []
+        outputs: list[str] = []
+        for n, frame in enumerate(frames):
+            still = folder / f"frame{n}.ppm"
+            await asyncio.to_thread(still.write_bytes, frame)
+            inputs += ["-loop", "1", "-framerate", CLIP_FPS, "-t", CLIP_SECONDS, "-i", str(still)]
+            chains.append(f"[{n}:v]{CLIP_FILTER}[v{n}]")
+            outputs += ["-map", f"[v{n}]", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast",
+                        "-threads", "1", "-movflags", "+faststart", str(folder / f"clip{n}.mp4")]
         proc = await asyncio.create_subprocess_exec(
-            binary, "-hide_banner", "-nostdin", "-loglevel", "error", "-loop", "1", "-framerate", CLIP_FPS,
-            "-i", str(still), "-t", CLIP_SECONDS, "-vf", CLIP_FILTER, "-pix_fmt", "yuv420p", "-c:v", "libx264",
-            "-preset", "ultrafast", "-threads", "1", "-movflags", "+faststart", str(out),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            binary, "-hide_banner", "-nostdin", "-loglevel", "error", *inputs, "-filter_complex", ";".join(chains),
+            *outputs, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL)
         try:
             async with asyncio.timeout(CLIP_TIMEOUT_SECONDS):
                 code = await proc.wait()
         except TimeoutError:
             return None
-        finally:  # timed out, or the demo gave up on this clip: the encoder goes too
+        finally:  # timed out, or the seeding was cancelled: the encoder goes too
             if proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
-        if code != 0 or not out.is_file():
+        made = [folder / f"clip{n}.mp4" for n in range(len(frames))]
+        if code != 0 or not all(clip.is_file() for clip in made):
             return None
-        return await asyncio.to_thread(out.read_bytes)
+        return [await asyncio.to_thread(clip.read_bytes) for clip in made]
 
 
 async def seed_videos(cast: Cast, count: int) -> None:
     """Creators and shops post short videos with product carts; fans play, like and comment.
 
     Each video is its own clip, drawn around the first product in its cart, so the posters in
-    /discover differ; the clips are encoded two at a time while the videos are posted. Plays
-    go through the same counter as the page's, many per like.
+    /discover differ; one ffmpeg run encodes them all. Plays go through the same counter as the
+    page's, many per like.
     """
     cast.counts["videos"] = cast.counts["video_plays"] = 0
     owners = [u for u in chain.from_iterable(zip_longest(cast.creators, cast.merchants)) if u is not None][:count]
@@ -249,44 +257,33 @@ async def seed_videos(cast: Cast, count: int) -> None:
         caption = rng.choice(CAPTIONS).format(title=title)
         frame = cast.painter.video_frame(title, cast.leaf_of.get(cart[0][0], "") if cart else "", caption, n, looks)
         posts.append((owner, cart, caption, frame))
-    encoders = asyncio.Semaphore(CLIP_ENCODERS)
-
-    async def encoded(frame: bytes) -> bytes | None:
-        async with encoders:
-            return await _clip(binary, frame)
-
-    clips = [asyncio.create_task(encoded(frame)) for _, _, _, frame in posts]
-    try:
-        for n, (owner, cart, caption, _) in enumerate(posts):
-            clip = await clips[n]
-            if clip is None:
-                cast.note(f"short videos stopped after {n}: ffmpeg ({cast.settings.ffmpeg_binary}) could not make "
-                          f"an H.264 clip{'; the feed stays empty' if n == 0 else ''}")
-                break
-            async with cast.db.transaction() as s:
-                video = await videos.upload_video(s, cast.settings, owner, clip, caption, [pid for pid, _ in cart])
-            async with cast.db.transaction() as s:
-                fans = rng.sample(cast.consumers, k=min(len(cast.consumers), rng.randint(2, 12)))
-                for fan in fans:
-                    await videos.like_video(s, fan, video.id)
-                if cast.consumers:
-                    await videos.comment_on_video(s, cast.settings, rng.choice(cast.consumers), video.id,
-                                                  VIDEO_COMMENTS[n % len(VIDEO_COMMENTS)])
-                # The fans who liked it played it first; then other consumers and anonymous visitors.
-                plays = max(1, len(fans)) * audience.randint(*PLAYS_PER_LIKE)
-                for i in range(plays):
-                    viewer = fans[i] if i < len(fans) else (
-                        audience.choice(cast.consumers) if cast.consumers and audience.random() < SIGNED_IN_PLAYS
-                        else None)
-                    await videos.record_play(s, video.id, viewer)
-                cast.counts["video_plays"] += plays
-            cast.counts["videos"] += 1
-            cast.step("videos", 1)
-    finally:
-        for task in clips:
-            task.cancel()
-        await asyncio.gather(*clips, return_exceptions=True)
-    cast.step("videos", count - cast.counts["videos"])
+    clips = await _clips(binary, [frame for *_, frame in posts]) if posts else []
+    if clips is None:
+        cast.note(f"short videos skipped: ffmpeg ({cast.settings.ffmpeg_binary}) could not make H.264 clips; "
+                  "the feed stays empty")
+        cast.step("videos (skipped)", count)
+        return
+    for n, ((owner, cart, caption, _), clip) in enumerate(zip(posts, clips, strict=True)):
+        async with cast.db.transaction() as s:
+            video = await videos.upload_video(s, cast.settings, owner, clip, caption, [pid for pid, _ in cart])
+        async with cast.db.transaction() as s:
+            fans = rng.sample(cast.consumers, k=min(len(cast.consumers), rng.randint(2, 12)))
+            for fan in fans:
+                await videos.like_video(s, fan, video.id)
+            if cast.consumers:
+                await videos.comment_on_video(s, cast.settings, rng.choice(cast.consumers), video.id,
+                                              VIDEO_COMMENTS[n % len(VIDEO_COMMENTS)])
+            # The fans who liked it played it first; then other consumers and anonymous visitors.
+            plays = max(1, len(fans)) * audience.randint(*PLAYS_PER_LIKE)
+            for i in range(plays):
+                viewer = fans[i] if i < len(fans) else (
+                    audience.choice(cast.consumers) if cast.consumers and audience.random() < SIGNED_IN_PLAYS
+                    else None)
+                await videos.record_play(s, video.id, viewer)
+            cast.counts["video_plays"] += plays
+        cast.counts["videos"] += 1
+        cast.step("videos", 1)
+    cast.step("videos", count - len(owners))
 
 
 # ---- deposits --------------------------------------------------------------------------------------
