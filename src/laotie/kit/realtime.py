@@ -1,7 +1,9 @@
 """Room fan-out: publish to a channel, every subscriber in every process receives it.
 
 In-process on the embedded default; through Redis pub/sub when LAOTIE_REDIS_URL is set,
-so viewers connected to different app processes see the same room.
+so viewers connected to different app processes see the same room. Redis pub/sub ignores
+the database number, so channels carry it (`laotie:<db>:<channel>`): two deployments (or a
+test run and a bench) on one Redis server with different databases never hear each other.
 """
 
 from __future__ import annotations
@@ -10,10 +12,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger("laotie.realtime")
 PREFIX = "laotie:"
+
+
+def channel_prefix(redis: Any) -> str:
+    """What every channel of the deployment using this Redis client starts with."""
+    db = redis.connection_pool.connection_kwargs.get("db", 0)
+    return f"{PREFIX}{db}:"
 
 
 class Hub(Protocol):
@@ -93,6 +101,7 @@ class RedisHub(LocalHub):
         import redis.asyncio as redis
 
         self.redis = redis.from_url(url, decode_responses=True)
+        self.prefix = channel_prefix(self.redis)
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
@@ -104,11 +113,11 @@ class RedisHub(LocalHub):
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.psubscribe(PREFIX + "*")
+                await pubsub.psubscribe(self.prefix + "*")
                 self._ready.set()
                 async for item in pubsub.listen():
                     if item.get("type") == "pmessage":
-                        self.deliver(str(item["channel"])[len(PREFIX):], str(item["data"]))
+                        self.deliver(str(item["channel"])[len(self.prefix):], str(item["data"]))
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise
@@ -117,7 +126,7 @@ class RedisHub(LocalHub):
                 await asyncio.sleep(1)
 
     async def publish(self, channel: str, message: str) -> None:
-        await self.redis.publish(PREFIX + channel, message)
+        await self.redis.publish(self.prefix + channel, message)
 
     async def stop(self) -> None:
         if self._reader is not None:

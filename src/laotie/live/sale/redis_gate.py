@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.kit.db import Database
 from laotie.kit.errors import DomainError
-from laotie.kit.realtime import PREFIX
+from laotie.kit.realtime import channel_prefix
 from laotie.live.errors import FlashCapReached, FlashNotOpen, FlashSoldOut
 from laotie.live.sale.board import CHANNEL as BOARD_CHANNEL
 from laotie.live.sale.board import FlashBoard, FlashFacts
@@ -321,6 +321,6 @@ class RedisFlash:
             facts = FlashFacts(f.session_id, f.sku_id, int(_ms(f.opens_at)), int(_ms(f.closes_at) or 0) or None)
             text = FlashBoard.state_message(flash_id, facts, "available", board_now_ms())
             try:
-                await self.redis.publish(PREFIX + BOARD_CHANNEL, text)
+                await self.redis.publish(channel_prefix(self.redis) + BOARD_CHANNEL, text)
             except Exception:  # the board also learns from the gate's next answer
                 log.exception("could not announce flash %s available again", flash_id)
