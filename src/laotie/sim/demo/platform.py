@@ -227,43 +227,60 @@ async def _clips(binary: str, frames: list[bytes]) -> list[bytes] | None:
         return [await asyncio.to_thread(clip.read_bytes) for clip in made]
 
 
-async def seed_videos(cast: Cast, count: int) -> None:
-    """Creators and shops post short videos with product carts; fans play, like and comment.
+@dataclass
+class Filming:
+    """The demo's videos in the making: what each shows, and ffmpeg's run encoding their clips."""
+
+    count: int  # videos the demo asked for
+    posts: list[tuple[User, list[tuple[int, str]], str]]  # owner, cart (product id, title), caption
+    rng: random.Random  # the videos' stream, carts drawn: the likes and comments draw on from it
+    clips: asyncio.Task[list[bytes] | None] | None  # None: ffmpeg was not found
+
+
+def film_videos(cast: Cast, count: int) -> Filming:
+    """Choose each video's cart and caption, draw its frame and start encoding the clips.
 
     Each video is its own clip, drawn around the first product in its cart, so the posters in
-    /discover differ; one ffmpeg run encodes them all. Plays go through the same counter as the
-    page's, many per like.
+    /discover differ; one ffmpeg run encodes them all while the steps before `seed_videos` run.
     """
-    cast.counts["videos"] = cast.counts["video_plays"] = 0
     owners = [u for u in chain.from_iterable(zip_longest(cast.creators, cast.merchants)) if u is not None][:count]
     binary = shutil.which(cast.settings.ffmpeg_binary)
-    if binary is None:
-        if owners:
-            cast.note(f"short videos skipped: ffmpeg ({cast.settings.ffmpeg_binary}) was not found; "
-                      "the feed stays empty")
-        cast.step("videos (skipped)", count)
-        return
     rng = cast.rng("videos")
-    looks = cast.rng("video looks")  # streams of their own: frames and plays never move the carts and likes
-    audience = cast.rng("video plays")
+    if binary is None:
+        return Filming(count, [(owner, [], "") for owner in owners], rng, None)
+    looks = cast.rng("video looks")  # a stream of its own: the frames never move the carts and likes
     everything = sorted(chain.from_iterable(cast.products.values()))
     merchant_ids = {m.id for m in cast.merchants}
     posts = []
+    frames = []
     for n, owner in enumerate(owners):
         # A shop shows its own products; a creator (达人) recommends any shop's.
         pool = cast.products.get(owner.id, []) if owner.id in merchant_ids else everything
         cart = rng.sample(pool, k=min(len(pool), rng.randint(1, 3)))
         title = cart[0][1] if cart else "our shop"
         caption = rng.choice(CAPTIONS).format(title=title)
-        frame = cast.painter.video_frame(title, cast.leaf_of.get(cart[0][0], "") if cart else "", caption, n, looks)
-        posts.append((owner, cart, caption, frame))
-    clips = await _clips(binary, [frame for *_, frame in posts]) if posts else []
+        frames.append(cast.painter.video_frame(title, cast.leaf_of.get(cart[0][0], "") if cart else "", caption,
+                                               n, looks))
+        posts.append((owner, cart, caption))
+    return Filming(count, posts, rng, asyncio.create_task(_clips(binary, frames)) if frames else None)
+
+
+async def seed_videos(cast: Cast, filming: Filming) -> None:
+    """Creators and shops post the filmed videos with their product carts; fans play, like and comment.
+
+    Plays go through the same counter as the page's, many per like.
+    """
+    cast.counts["videos"] = cast.counts["video_plays"] = 0
+    count, posts, rng = filming.count, filming.posts, filming.rng
+    clips = await filming.clips if filming.clips is not None else None
     if clips is None:
-        cast.note(f"short videos skipped: ffmpeg ({cast.settings.ffmpeg_binary}) could not make H.264 clips; "
-                  "the feed stays empty")
+        if posts:
+            why = "could not make H.264 clips" if filming.clips is not None else "was not found"
+            cast.note(f"short videos skipped: ffmpeg ({cast.settings.ffmpeg_binary}) {why}; the feed stays empty")
         cast.step("videos (skipped)", count)
         return
-    for n, ((owner, cart, caption, _), clip) in enumerate(zip(posts, clips, strict=True)):
+    audience = cast.rng("video plays")  # a stream of its own: the plays never move the likes
+    for n, ((owner, cart, caption), clip) in enumerate(zip(posts, clips, strict=True)):
         async with cast.db.transaction() as s:
             video = await videos.upload_video(s, cast.settings, owner, clip, caption, [pid for pid, _ in cart])
         async with cast.db.transaction() as s:
@@ -283,7 +300,7 @@ async def seed_videos(cast: Cast, count: int) -> None:
             cast.counts["video_plays"] += plays
         cast.counts["videos"] += 1
         cast.step("videos", 1)
-    cast.step("videos", count - len(owners))
+    cast.step("videos", count - len(posts))
 
 
 # ---- deposits --------------------------------------------------------------------------------------

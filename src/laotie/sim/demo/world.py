@@ -72,9 +72,49 @@ class DemoSize:
 def progress_total(size: DemoSize) -> int:
     """How many steps `seed_demo` reports for this size, for a progress bar's total."""
     categories = len(CATEGORIES) + sum(len(children) for _, children in CATEGORIES.values())
-    return (categories + size.merchants + size.creators + size.consumers + size.orders
+    pictures = size.merchants  # one step per shop, its products' pictures hung after the orders
+    return (categories + size.merchants + size.creators + size.consumers + size.orders + pictures
             + size.consumers + size.videos + size.merchants + platform.AFTERSALE_STEPS + size.coin_buyers + 1
             + trust.step_count(size.merchants, size.message_threads) + alliance.step_count() + size.feed_viewers)
+
+
+@dataclass(frozen=True)
+class Shelved:
+    """A product a shop will list: its category, title and options, and its pictures' colours."""
+
+    leaf: str
+    title: str
+    listing: goods.Listing
+    shots: list[str | None]  # one picture each: the colour it shows (clothes and shoes), or None
+
+
+def _plan_shelves(size: DemoSize, rng: random.Random, shelf: random.Random) -> list[list[Shelved]]:
+    """What each shop will list, drawn before any is written (the same draws as stocking them one by one)."""
+    leaves = sorted(child for _, children in CATEGORIES.values() for child in children)
+    planned: list[list[Shelved]] = []
+    for m in range(size.merchants):
+        planned.append([])
+        for p in range(size.products_per_merchant):
+            leaf = leaves[(m * 3 + p) % len(leaves)]
+            title = rng.choice(PRODUCTS[leaf])
+            listing = goods.listing_for(title, shelf)
+            # Clothes and shoes show one picture per colour on sale; the rest a cover and up to two more.
+            shots: list[str | None] = [*listing.colours] or [None] * shelf.randint(1, MOST_PICTURES)
+            planned[m].append(Shelved(leaf, title, listing, shots[:MOST_PICTURES]))
+    return planned
+
+
+async def _draw_shelves(painter: Painter, seed: int, planned: list[list[Shelved]]
+                        ) -> dict[tuple[int, int], list[bytes]]:
+    """Every planned product's pictures, by (shop, product), drawn one at a time on a worker thread."""
+    drawn: dict[tuple[int, int], list[bytes]] = {}
+    for m, row in enumerate(planned):
+        for p, item in enumerate(row):
+            drawn[m, p] = [await asyncio.to_thread(painter.product, item.title, item.leaf,
+                                                   random.Random(f"{seed}:picture:{m}:{p}:{n}"),
+                                                   layout=n, colour=colour)
+                           for n, colour in enumerate(item.shots)]
+    return drawn
 
 
 def _joined_days_ago(user: User, days: float) -> None:
@@ -95,6 +135,10 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
     settings = db.settings
     step = progress or (lambda _label, _n: None)
     world = DemoWorld()
+    planned = _plan_shelves(size, rng, shelf)
+    # The pictures are drawn on a worker thread — Pillow lets go of the GIL while it draws — as the
+    # shops, accounts and orders are written, and hung on the products after the orders.
+    drawing = asyncio.create_task(_draw_shelves(painter, seed, planned))
     password_hash = await identity.hash_password(settings, DEMO_PASSWORD)
 
     async def account(username: str, roles: set[str], display: str, days_old: float | None = None) -> User:
@@ -117,27 +161,12 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
         step("categories", len(leaf_ids) + len(CATEGORIES))
 
     listed: list[tuple[list[int], int]] = []  # (a product's SKU ids, merchant user id)
-    pictures = 0
     merchants: list[User] = []
     products: dict[int, list[tuple[int, str]]] = {}
     leaf_of: dict[int, str] = {}  # product id → its category's name
     prices: dict[int, list[tuple[int, int]]] = {}
-    leaves = sorted(leaf_ids)
-    # The shelves are planned first (the same draws as stocking them one by one), so their pictures
-    # are drawn on worker threads — Pillow lets go of the GIL while it draws — as the shops are written.
-    planned: list[list[tuple[str, str, goods.Listing, list[asyncio.Task[bytes]]]]] = []
-    for m in range(size.merchants):
-        planned.append([])
-        for p in range(size.products_per_merchant):
-            leaf = leaves[(m * 3 + p) % len(leaves)]
-            title = rng.choice(PRODUCTS[leaf])
-            listing = goods.listing_for(title, shelf)
-            # Clothes and shoes show one picture per colour on sale; the rest a cover and up to two more.
-            shots: list[str | None] = [*listing.colours] or [None] * shelf.randint(1, MOST_PICTURES)
-            drawn = [asyncio.create_task(asyncio.to_thread(
-                painter.product, title, leaf, random.Random(f"{seed}:picture:{m}:{p}:{n}"), layout=n, colour=colour))
-                for n, colour in enumerate(shots[:MOST_PICTURES])]
-            planned[m].append((leaf, title, listing, drawn))
+    shelved: dict[tuple[int, int], int] = {}  # (shop, product) as planned → product id
+    link_out_id: int | None = None
     for m in range(size.merchants):
         async with db.transaction() as s:
             merchant = await account(f"merchant{m + 1}", {"merchant"}, f"Merchant {m + 1}",
@@ -146,32 +175,25 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
             city = CITIES[m % len(CITIES)]
             await catalog.open_shop(s, merchant, name=f"{city} 老铁 shop {m + 1}",
                                     description=f"Direct from {city}: what we grow and make, shipped in 48 hours.")
-            for leaf, title, listing, drawn in planned[m]:
+            for p, item in enumerate(planned[m]):
                 draft = catalog.ProductDraft(
-                    title=title, category_id=leaf_ids[leaf],
-                    description=f"{title}. Picked by {city} shop {m + 1}; 7-day no-reason returns.",
+                    title=item.title, category_id=leaf_ids[item.leaf],
+                    description=f"{item.title}. Picked by {city} shop {m + 1}; 7-day no-reason returns.",
                     skus=[catalog.SkuDraft(price=o.price, stock=o.stock, attributes=o.attributes,
-                                           purchase_limit=o.purchase_limit) for o in listing.options],
+                                           purchase_limit=o.purchase_limit) for o in item.listing.options],
                 )
                 product = await catalog.create_product(s, merchant, draft)
-                for drawing in drawn:
-                    await catalog.add_product_image(s, merchant, product.id, await drawing,
-                                                    media_dir=settings.media_dir, max_bytes=settings.max_image_bytes)
-                    pictures += 1
                 await catalog.publish_product(s, merchant, product.id)
                 view = await catalog.product_view(s, product.id)
+                shelved[m, p] = product.id
                 listed.append(([k.id for k in view.skus], merchant.id))
-                products.setdefault(merchant.id, []).append((product.id, title))
-                leaf_of[product.id] = leaf
+                products.setdefault(merchant.id, []).append((product.id, item.title))
+                leaf_of[product.id] = item.leaf
                 prices.setdefault(merchant.id, []).extend((k.id, k.price) for k in view.skus)
             if m == 0:
-                link_out = await catalog.create_product(s, merchant, catalog.ProductDraft(
+                link_out_id = (await catalog.create_product(s, merchant, catalog.ProductDraft(
                     title="Linyi apples on Taobao (link-out)", category_id=leaf_ids["Fruit 水果"],
-                    external_channel="Taobao", external_url="https://example.com/taobao/linyi-apples"))
-                cover = painter.product(link_out.title, "Fruit 水果", random.Random(f"{seed}:picture:link-out"))
-                await catalog.add_product_image(s, merchant, link_out.id, cover, media_dir=settings.media_dir,
-                                                max_bytes=settings.max_image_bytes)
-                pictures += 1
+                    external_channel="Taobao", external_url="https://example.com/taobao/linyi-apples"))).id
         step("merchants", 1)
 
     async with db.transaction() as s:
@@ -210,6 +232,20 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
                 unshipped.setdefault(merchant_id, []).append(order_id)
         step("orders", 1)
 
+    drawn = await drawing
+    pictures = 0
+    for m, merchant in enumerate(merchants):
+        async with db.transaction() as s:
+            hung = [(shelved[m, p], picture) for p in range(len(planned[m])) for picture in drawn[m, p]]
+            if m == 0 and link_out_id is not None:
+                hung.append((link_out_id, painter.product("Linyi apples on Taobao (link-out)", "Fruit 水果",
+                                                           random.Random(f"{seed}:picture:link-out"))))
+            for product_id, picture in hung:
+                await catalog.add_product_image(s, merchant, product_id, picture, media_dir=settings.media_dir,
+                                                max_bytes=settings.max_image_bytes)
+            pictures += len(hung)
+        step("pictures", 1)
+
     cast = platform.Cast(db=db, seed=seed, step=step, operator=operator, merchants=merchants, creators=creators,
                          consumers=consumers, leaf_ids=leaf_ids, products=products,
                          skus={m: sorted(k, key=lambda sku: (sku[1], sku[0])) for m, k in prices.items()},
@@ -219,8 +255,9 @@ async def seed_demo(db: Database, seed: int = 7, size: DemoSize | None = None,
     if not painter.has_emoji:
         cast.note("product pictures are plain shapes: the colour emoji font (Debian: fonts-noto-color-emoji) "
                   "was not found")
+    filming = platform.film_videos(cast, size.videos)  # ffmpeg encodes the clips while the follows are seeded
     await platform.seed_follows(cast)
-    await platform.seed_videos(cast, size.videos)
+    await platform.seed_videos(cast, filming)
     await platform.seed_deposits(cast)
     await platform.seed_aftersales(cast)
     await platform.seed_coins(cast, size.coin_buyers)
