@@ -33,7 +33,7 @@ TEXT_FONTS = (  # CJK glyphs for captions with Chinese in them
 )
 EMOJI_PX = 109  # the one size Noto Color Emoji's bitmaps come in; larger is drawn by scaling
 SIDE = 800  # product and review pictures are square, as shopping apps show them ...
-DRAWN = 400  # ... drawn at half that and scaled once: the emoji bitmaps hold no more detail, at a quarter the work
+DRAWN = 400  # ... drawn at half that and scaled once: the 109-pixel emoji bitmaps hold no more detail
 FRAME = (360, 568)  # a video frame: the clip pans a 320-wide window across it, so all that matters is
 FRAME_SAFE = (40, 320)  # between these columns, always in view
 JPEG_QUALITY = 85
