@@ -88,8 +88,20 @@ async def buy_flash_fast(call: fastpath.Call) -> None:
 # ---- the room's socket ------------------------------------------------------------------------------
 
 
+_REFUSALS: dict[tuple[str, str, str | None, int], str] = {}  # the same few refusals, thousands of times a burst
+
+
 def _refused(exc: DomainError, request_id: Any, flash_id: Any) -> str:
-    return room.encode([{"type": "error", **exc.to_dict(), "request_id": request_id, "flash_id": flash_id}])
+    plain = isinstance(flash_id, int) and isinstance(request_id, str)
+    if not plain or exc.details not in ({}, {"flash_id": flash_id}):
+        return room.encode([{"type": "error", **exc.to_dict(), "request_id": request_id, "flash_id": flash_id}])
+    key = (exc.code, exc.message, exc.field, flash_id)
+    head = _REFUSALS.get(key)
+    if head is None:
+        if len(_REFUSALS) > 10_000:
+            _REFUSALS.clear()
+        head = _REFUSALS[key] = room.encode({"type": "error", **exc.to_dict(), "flash_id": flash_id})[:-1]
+    return f'[{head},"request_id":{room.encode(request_id)}}}]'
 
 
 async def answer_socket_tap(db: Database, user: User | None, data: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laotie.kit.db import Database
 from laotie.live import room
+from laotie.live.sale.board import board_of
 from laotie.models import FlashListing
 
 log = logging.getLogger("laotie.live.stock")
@@ -57,6 +58,7 @@ class StockFeed:
         if not changed:
             return 0
         gate = self.db.services.get("flash_gate")
+        board = board_of(self.db)
         async with self.db.transaction() as s:
             rows = (await s.execute(select(FlashListing.id, FlashListing.session_id, FlashListing.live_stock,
                                            FlashListing.sold)
@@ -65,6 +67,9 @@ class StockFeed:
                 # In Redis mode the gate knows first; the database catches up as orders are written.
                 in_gate = await gate.left(flash_id) if gate is not None else None
                 left = live_stock - sold if in_gate is None else in_gate
+                facts = board.flashes.get(flash_id)
+                if left <= 0 and facts is not None and facts.sold_out:
+                    continue  # the room was told at once (flash_state): one frame fewer to every socket
                 await room.publish(s, session_id, {"type": "flash_stock", "flash_id": flash_id, "left": left,
                                                    "sold": live_stock - left})
         return len(rows)
