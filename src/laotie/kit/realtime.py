@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 log = logging.getLogger("laotie.realtime")
@@ -26,6 +26,8 @@ def channel_prefix(redis: Any) -> str:
 
 class Hub(Protocol):
     async def publish(self, channel: str, message: str) -> None: ...
+
+    async def publish_all(self, sends: list[tuple[str, str]]) -> None: ...
 
     def subscribe(self, channel: str) -> Subscription: ...
 
@@ -42,12 +44,17 @@ class Subscription:
         self.channel = channel
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize)
         self.dropped = 0
+        # Told of each message as it is queued, for a reader that waits on a clock but wants to
+        # know at once about some messages (a room's sold-out).
+        self.on_message: Callable[[str], None] | None = None
 
     def put(self, message: str) -> None:
         if self.queue.full():
             self.queue.get_nowait()
             self.dropped += 1
         self.queue.put_nowait(message)
+        if self.on_message is not None:
+            self.on_message(message)
 
     async def get(self) -> str:
         return await self.queue.get()
@@ -92,6 +99,11 @@ class LocalHub:
     async def publish(self, channel: str, message: str) -> None:
         self.deliver(channel, message)
 
+    async def publish_all(self, sends: list[tuple[str, str]]) -> None:
+        """Several (channel, message) in this order, in one round trip."""
+        for channel, message in sends:
+            await self.publish(channel, message)
+
 
 class RedisHub(LocalHub):
     """Publishes through Redis; one pattern subscription per process feeds local subscribers."""
@@ -127,6 +139,12 @@ class RedisHub(LocalHub):
 
     async def publish(self, channel: str, message: str) -> None:
         await self.redis.publish(self.prefix + channel, message)
+
+    async def publish_all(self, sends: list[tuple[str, str]]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for channel, message in sends:
+            pipe.publish(self.prefix + channel, message)
+        await pipe.execute()
 
     async def stop(self) -> None:
         if self._reader is not None:

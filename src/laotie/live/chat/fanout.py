@@ -4,7 +4,8 @@ Why it is shaped like this (a room may hold thousands of sockets per process):
 
 * one subscription per room per process, not one per viewer: a published message is
   parsed once here, however many viewers watch;
-* the broadcaster wakes every `chat_flush_ms` (default 200 ms), gathers what arrived and
+* the broadcaster wakes every `chat_flush_ms` (default 200 ms), or at once when a message
+  marked `"urgent": true` arrives (a flash sold out: thousands about to tap), gathers what arrived and
   builds ONE frame, a JSON array of the raw published messages joined as text (encoded
   once per flush, never per viewer), appends it to the room's short frame log and wakes
   every viewer through ONE shared future. Nothing per viewer is allocated to wait: with
@@ -41,6 +42,12 @@ from laotie.live.chat.state import chat_state
 log = logging.getLogger("laotie.chat")
 LAGGING = 4008  # close code: too slow for the room; reconnect with after=<last id>
 CAPPED = "comment"  # the only kind the display cap may skip; events, replies, hides, stock always pass
+URGENT = '"urgent":true'  # in a room message (as room.encode writes it): flush at once
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +214,8 @@ class RoomFanout:
         self.keep = settings.chat_viewer_buffer
         self.viewers: set[Viewer] = set()
         self.sub = owner.db.hub.subscribe(room.channel(session_id))
+        self.sub.on_message = self._on_message
+        self._tick: asyncio.Future[None] | None = None  # resolved by the clock, or early by an urgent message
         # The frame log: frames[i] has sequence number first_seq + i; seq is the newest.
         self.frames: deque[Frame] = deque()
         self.first_seq = 1
@@ -232,11 +241,19 @@ class RoomFanout:
             delay = next_at - loop.time()
             if delay < 0:  # fell behind (a long pause): start a fresh cadence, never a burst
                 next_at, delay = loop.time(), 0
-            await asyncio.sleep(delay)
+            self._tick = tick = loop.create_future()
+            timer = loop.call_later(delay, _resolve, tick)
+            await tick
+            timer.cancel()
             try:
                 self.flush()
             except Exception:  # one bad message must not silence the room
                 log.exception("chat flush failed in room %s", self.session_id)
+
+    def _on_message(self, message: str) -> None:
+        """A message marked urgent (a flash sold out) goes out in a frame now, not at the next tick."""
+        if URGENT in message and self._tick is not None:
+            _resolve(self._tick)
 
     def flush(self) -> None:
         queue = self.sub.queue

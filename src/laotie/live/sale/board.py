@@ -145,8 +145,10 @@ class FlashBoard:
 
     @staticmethod
     def state_message(flash_id: int, facts: FlashFacts, state: str, at_ms: int) -> str:
-        return room.encode({"type": "flash_state", "flash_id": flash_id, "state": state,
-                            "left": 0 if state in ("sold_out", "closed") else None, "at_ms": at_ms,
+        closing = state in ("sold_out", "closed")
+        # Urgent: the room sends it in a frame at once instead of at its next tick (chat/fanout.py).
+        return room.encode({"type": "flash_state", "flash_id": flash_id, "state": state, "urgent": closing,
+                            "left": 0 if closing else None, "at_ms": at_ms,
                             "session_id": facts.session_id, "sku_id": facts.sku_id, "opens_ms": facts.opens_ms,
                             "closes_ms": facts.closes_ms})
 
@@ -161,10 +163,8 @@ class FlashBoard:
     async def publish(self, session_id: int, text: str, *, to_room: bool) -> None:
         """To every process's board, then (sold out, closed) to the room's viewers: a process whose
         viewers have been told has already been told itself."""
-        try:
-            await self.hub.publish(CHANNEL, text)
-            if to_room:
-                await self.hub.publish(room.channel(session_id), text)
+        try:  # one round trip: in a burst every turn of the event loop is long
+            await self.hub.publish_all([(CHANNEL, text), *([(room.channel(session_id), text)] if to_room else [])])
         except Exception:  # best effort: boards also learn from the gate, viewers from flash_stock
             log.exception("could not announce a flash state")
 
