@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 log = logging.getLogger("laotie.realtime")
 PREFIX = "laotie:"
+_MARK = "\x00"  # opens and closes the origin of a message its publisher delivered itself (no JSON starts so)
 
 
 def channel_prefix(redis: Any) -> str:
@@ -27,7 +29,9 @@ def channel_prefix(redis: Any) -> str:
 class Hub(Protocol):
     async def publish(self, channel: str, message: str) -> None: ...
 
-    async def publish_all(self, sends: list[tuple[str, str]]) -> None: ...
+    def deliver(self, channel: str, message: str) -> None: ...
+
+    async def publish_to_others(self, sends: list[tuple[str, str]]) -> None: ...
 
     def subscribe(self, channel: str) -> Subscription: ...
 
@@ -99,10 +103,9 @@ class LocalHub:
     async def publish(self, channel: str, message: str) -> None:
         self.deliver(channel, message)
 
-    async def publish_all(self, sends: list[tuple[str, str]]) -> None:
-        """Several (channel, message) in this order, in one round trip."""
-        for channel, message in sends:
-            await self.publish(channel, message)
+    async def publish_to_others(self, sends: list[tuple[str, str]]) -> None:
+        """To the other processes, what this one has `deliver`ed itself: none here."""
+        return None
 
 
 class RedisHub(LocalHub):
@@ -114,6 +117,7 @@ class RedisHub(LocalHub):
 
         self.redis = redis.from_url(url, decode_responses=True)
         self.prefix = channel_prefix(self.redis)
+        self.origin = uuid.uuid4().hex[:12]  # marks what this process delivered itself
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
@@ -129,7 +133,12 @@ class RedisHub(LocalHub):
                 self._ready.set()
                 async for item in pubsub.listen():
                     if item.get("type") == "pmessage":
-                        self.deliver(str(item["channel"])[len(self.prefix):], str(item["data"]))
+                        data = str(item["data"])
+                        if data.startswith(_MARK):
+                            origin, _, data = data[1:].partition(_MARK)
+                            if origin == self.origin:
+                                continue
+                        self.deliver(str(item["channel"])[len(self.prefix):], data)
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise
@@ -140,10 +149,12 @@ class RedisHub(LocalHub):
     async def publish(self, channel: str, message: str) -> None:
         await self.redis.publish(self.prefix + channel, message)
 
-    async def publish_all(self, sends: list[tuple[str, str]]) -> None:
+    async def publish_to_others(self, sends: list[tuple[str, str]]) -> None:
+        """Several (channel, message), in this order and one round trip, to every process but this one
+        (which delivered them itself, without waiting for Redis: in a busy loop every hop is long)."""
         pipe = self.redis.pipeline(transaction=False)
         for channel, message in sends:
-            pipe.publish(self.prefix + channel, message)
+            pipe.publish(self.prefix + channel, f"{_MARK}{self.origin}{_MARK}{message}")
         await pipe.execute()
 
     async def stop(self) -> None:

@@ -156,15 +156,19 @@ class FlashBoard:
         if self.hub is None:
             return
         text = self.state_message(flash_id, facts, state, at_ms)
-        task = asyncio.get_running_loop().create_task(self.publish(facts.session_id, text, to_room=True))
+        # This process's viewers now (in a burst every hop through Redis is a long turn of the event
+        # loop), every other process's board, then its viewers: told in that order, a process whose
+        # viewers have been told has already been told itself.
+        sends = [(CHANNEL, text), (room.channel(facts.session_id), text)]
+        for channel, message in sends:
+            self.hub.deliver(channel, message)
+        task = asyncio.get_running_loop().create_task(self.publish(sends))
         _pending.add(task)
         task.add_done_callback(_pending.discard)
 
-    async def publish(self, session_id: int, text: str, *, to_room: bool) -> None:
-        """To every process's board, then (sold out, closed) to the room's viewers: a process whose
-        viewers have been told has already been told itself."""
-        try:  # one round trip: in a burst every turn of the event loop is long
-            await self.hub.publish_all([(CHANNEL, text), *([(room.channel(session_id), text)] if to_room else [])])
+    async def publish(self, sends: list[tuple[str, str]]) -> None:
+        try:
+            await self.hub.publish_to_others(sends)
         except Exception:  # best effort: boards also learn from the gate, viewers from flash_stock
             log.exception("could not announce a flash state")
 
