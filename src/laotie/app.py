@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from laotie import __version__
 from laotie.config import Settings, get_settings
+from laotie.kit import redact
 from laotie.kit.db import Database
 from laotie.kit.events import Dispatcher, bus
 from laotie.kit.fastpath import FastPaths
@@ -77,6 +78,7 @@ def _register_domains() -> None:
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    redact.install()  # the media plane's callback token must not land in the access log
     _register_domains()
     database = db or Database.connect(settings)
     dispatcher = Dispatcher(database, bus)
