@@ -30,6 +30,22 @@ def require(ok: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def require_media_tools(settings: object, who: str) -> None:
+    """nginx with the RTMP module, ffmpeg and Chromium, or a skip (a failure under CI) naming `who` needs them."""
+    import shutil
+
+    from laotie.live.media import plane as media
+
+    try:
+        media.nginx_binary(settings)  # type: ignore[arg-type]
+        ok, reason = True, ""
+    except media.MediaPlaneError as exc:
+        ok, reason = False, str(exc)
+    require(ok, f"{who} need nginx with the RTMP module: {reason}")
+    require(shutil.which("ffmpeg") is not None, f"{who} need ffmpeg (apt-get install ffmpeg)")
+    require(CHROMIUM.is_file(), f"{who} need Chromium at {CHROMIUM} (apt-get install chromium)")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import os
 import re
-import shutil
 import signal
 import sys
 import time
@@ -34,7 +33,7 @@ from laotie.config import Settings
 from laotie.kit.db import Database
 from laotie.live.media import plane as media
 from laotie.models import LiveSession
-from tests.serving import CHROMIUM, CHROMIUM_ARGS, free_port, require, server_env, tail
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, free_port, require_media_tools, server_env, tail
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]
 
@@ -45,17 +44,6 @@ DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}, "locale":
 ROOMS = {"鲜果直播 Fresh fruit live", "服饰上新 New clothes live"}
 # Seeding the full demo world comes before the server answers; on a busy machine it takes a while.
 SEEDING_SECONDS = 600
-
-
-def _require_tools(settings: Settings) -> None:
-    try:
-        media.nginx_binary(settings)
-        ok, reason = True, ""
-    except media.MediaPlaneError as exc:
-        ok, reason = False, str(exc)
-    require(ok, f"the demo's live rooms need nginx with the RTMP module: {reason}")
-    require(shutil.which("ffmpeg") is not None, "the demo's live rooms need ffmpeg (apt-get install ffmpeg)")
-    require(CHROMIUM.is_file(), f"this test needs Chromium at {CHROMIUM} (apt-get install chromium)")
 
 
 async def _until(what: str, probe: Callable[[], Awaitable[T | None]], seconds: float) -> T:
@@ -99,7 +87,7 @@ async def test_demo_puts_rooms_on_air_and_stops_them(tmp_path: Path, monkeypatch
     url = f"sqlite+aiosqlite:///{tmp_path / 'laotie.db'}"
     settings = Settings(database_url=url, data_dir=tmp_path, media_dir=tmp_path / "media", secret_key="test",
                         media_prefix=prefix, rtmp_port=rtmp_port, hls_http_port=control_port)
-    _require_tools(settings)
+    require_media_tools(settings, "the demo's live rooms")
     env = server_env(tmp_path, url, LAOTIE_MEDIA_PREFIX=str(prefix), LAOTIE_RTMP_PORT=str(rtmp_port),
                      LAOTIE_HLS_HTTP_PORT=str(control_port), COLUMNS="200", LANG="C.UTF-8")
     env["LAOTIE_JOBS_ENABLED"] = "true"  # flash sales open and close, lucky bags are drawn, as in the demo

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
 import signal
 import sys
 import time
@@ -40,7 +39,16 @@ from laotie.kit.db import Database
 from laotie.kit.migrate import upgrade_async
 from laotie.live.media import plane as media
 from laotie.live.service import sessions
-from tests.serving import CHROMIUM, CHROMIUM_ARGS, free_port, require, server_env, stop_process, tail, wait_healthy
+from tests.serving import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    require_media_tools,
+    server_env,
+    stop_process,
+    tail,
+    wait_healthy,
+)
 
 pytestmark = pytest.mark.media
 
@@ -57,17 +65,6 @@ class Plane:
     env: dict[str, str]
     tmp: Path
     encoders: list[asyncio.subprocess.Process] = field(default_factory=list)
-
-
-def _require_tools(settings: Settings) -> None:
-    try:
-        media.nginx_binary(settings)
-        ok, reason = True, ""
-    except media.MediaPlaneError as exc:
-        ok, reason = False, str(exc)
-    require(ok, f"media tests need nginx with the RTMP module: {reason}")
-    require(shutil.which("ffmpeg") is not None, "media tests need ffmpeg (apt-get install ffmpeg)")
-    require(CHROMIUM.is_file(), f"media tests need Chromium at {CHROMIUM} (apt-get install chromium)")
 
 
 async def _seed(settings: Settings) -> tuple[str, str]:
@@ -104,7 +101,7 @@ async def plane(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     settings = Settings(database_url=url, data_dir=tmp_path, media_dir=tmp_path / "media", secret_key="test",
                         argon2_time_cost=1, argon2_memory_kib=64, jobs_enabled=False, media_prefix=prefix,
                         rtmp_port=rtmp_port, hls_http_port=control_port)
-    _require_tools(settings)
+    require_media_tools(settings, "media tests")
     await upgrade_async(url)
     key, operator_token = await _seed(settings)
 
