@@ -49,9 +49,10 @@ from rich.console import Console
 from rich.table import Table
 
 try:
-    from bench import _load
+    from bench import _load, _seed
 except ImportError:  # run as a script: bench/ itself is on sys.path
     import _load  # type: ignore[no-redef]
+    import _seed  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-not-for-production"
@@ -231,43 +232,15 @@ async def worker_main(spec: dict[str, Any]) -> None:
 
 async def seed(url: str, workdir: Path, viewers: int, units: int) -> tuple[int, int, str, list[str]]:
     """A live host with the product in the live cart; returns session, SKU, host token, viewer tokens."""
-    from laotie.catalog import service as catalog
-    from laotie.config import Settings
     from laotie.identity import service as identity
-    from laotie.kit.db import Database
-    from laotie.kit.migrate import upgrade_async
     from laotie.live.sale.service import cart
-    from laotie.live.service import sessions
 
-    await upgrade_async(url)
-    settings = Settings(database_url=url, data_dir=workdir, media_dir=workdir / "media", secret_key=SECRET,
-                        argon2_time_cost=1, argon2_memory_kib=64, jobs_enabled=False)
-    db = Database.connect(settings)
-    hashed = identity.hasher(settings).hash("bench-password")
-    try:
-        async with db.transaction() as s:
-
-            async def user(name: str, roles: set[str]) -> Any:
-                return await identity.register_user(s, settings, username=name, password="", roles=roles,
-                                                    self_serve="operator" not in roles, password_hash=hashed)
-
-            op = await user("bench-op", {"operator"})
-            category = await catalog.create_category(s, op, name="Bench", commission_bps=500)
-            host = await user("bench-host", {"merchant"})
-            await catalog.open_shop(s, host, name="Bench shop")
-            product = await catalog.create_product(s, host, catalog.ProductDraft(
-                title="Gannan navel oranges 5kg", category_id=category.id,
-                skus=[catalog.SkuDraft(price=5990, stock=units * 2)]))
-            await catalog.publish_product(s, host, product.id)
-            sku = (await catalog.product_view(s, product.id)).skus[0]
-            session = await sessions.authorize_publish(s, await sessions.rotate_stream_key(s, host))
-            await cart.add_to_live_cart(s, host, session.id, product.id)
-            host_token = await identity.issue_api_token(s, host)
-            tokens = [await identity.issue_api_token(s, await user(f"viewer{i}", {"consumer"}))
-                      for i in range(viewers)]
-            return session.id, sku.id, host_token, tokens
-    finally:
-        await db.dispose()
+    async with _seed.seeded(url, workdir, SECRET) as (s, user):
+        room = await _seed.live_host(s, user, title="Gannan navel oranges 5kg", price=5990, stock=units * 2)
+        await cart.add_to_live_cart(s, room.host, room.session_id, room.product_id)
+        host_token = await identity.issue_api_token(s, room.host)
+        tokens = [await identity.issue_api_token(s, await user(f"viewer{i}", {"consumer"})) for i in range(viewers)]
+    return room.session_id, room.sku_id, host_token, tokens
 
 
 class Worker:

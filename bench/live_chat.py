@@ -47,9 +47,10 @@ from rich.console import Console
 from rich.table import Table
 
 try:
-    from bench import _load
+    from bench import _load, _seed
 except ImportError:  # run as a script: bench/ itself is on sys.path
     import _load  # type: ignore[no-redef]
+    import _seed  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-not-for-production"
@@ -274,43 +275,17 @@ class Process:
 
 
 async def seed(url: str, workdir: Path, posters: int) -> tuple[int, list[str]]:
-    from laotie.catalog import service as catalog
-    from laotie.config import Settings
     from laotie.identity import service as identity
-    from laotie.kit.db import Database
-    from laotie.kit.migrate import upgrade_async
     from laotie.live.sale.service import cart
-    from laotie.live.service import sessions
 
-    await upgrade_async(url)
-    settings = Settings(database_url=url, data_dir=workdir, media_dir=workdir / "media", secret_key=SECRET,
-                        argon2_time_cost=1, argon2_memory_kib=64, jobs_enabled=False)
-    db = Database.connect(settings)
-    hashed = identity.hasher(settings).hash("bench-password")
-    try:
-        async with db.transaction() as s:
-
-            async def user(name: str, roles: set[str]) -> Any:
-                return await identity.register_user(s, settings, username=name, password="", roles=roles,
-                                                    self_serve="operator" not in roles, password_hash=hashed)
-
-            op = await user("bench-op", {"operator"})
-            category = await catalog.create_category(s, op, name="Bench", commission_bps=500)
-            host = await user("bench-host", {"merchant"})
-            await catalog.open_shop(s, host, name="Bench shop")
-            product = await catalog.create_product(s, host, catalog.ProductDraft(
-                title="Linyi apples 5kg", category_id=category.id,
-                skus=[catalog.SkuDraft(price=9900, stock=1000, attributes={"size": "M"})]))
-            await catalog.publish_product(s, host, product.id)
-            session = await sessions.authorize_publish(s, await sessions.rotate_stream_key(s, host))
-            await cart.add_to_live_cart(s, host, session.id, product.id)
-            await cart.pin_product(s, host, session.id, product.id)
-            tokens = [await identity.issue_api_token(s, await user(f"bench-poster-{i}", {"consumer"}))
-                      for i in range(posters)]
-            session_id = session.id
-    finally:
-        await db.dispose()
-    return session_id, tokens
+    async with _seed.seeded(url, workdir, SECRET) as (s, user):
+        room = await _seed.live_host(s, user, title="Linyi apples 5kg", price=9900, stock=1000,
+                                     attributes={"size": "M"})
+        await cart.add_to_live_cart(s, room.host, room.session_id, room.product_id)
+        await cart.pin_product(s, room.host, room.session_id, room.product_id)
+        tokens = [await identity.issue_api_token(s, await user(f"bench-poster-{i}", {"consumer"}))
+                  for i in range(posters)]
+    return room.session_id, tokens
 
 
 async def run_once(kind: str, viewers: int, args: argparse.Namespace) -> dict[str, Any]:
