@@ -176,6 +176,12 @@ async def test_keyword_lucky_bag_draw_is_reproducible_and_prizes_are_free_orders
     # The test: anyone re-running the recorded draw gets the recorded winners.
     assert record["winners"] == lucky_bags.draw(record["seed"], record["entrants"], 3)
     assert len(set(record["winners"])) == 3 and record["verified"] is True and record["returned"] == 0
+    # The room links to the same record as a page, in words, never as raw JSON.
+    page = await api.client.get(f"/live/lucky-bags/{bag['id']}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'data-verified="yes"' in page.text and "3 winners of 5 entrants" in page.text
+    assert record["seed"] in page.text
+    assert (await api.client.get("/live/lucky-bags/999999")).status_code == 404
     async with api.db.transaction() as s:
         orders = (await s.execute(select(Order).where(Order.id.in_(record["prize_order_ids"])))).scalars().all()
         assert sorted(o.buyer_id for o in orders) == sorted(record["winners"])

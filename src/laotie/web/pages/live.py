@@ -331,3 +331,12 @@ async def reservation_page(request: Request, s: Session, user: PageUser,
     if payment_id is not None:
         return redirect(gateway_for(get_db(request).settings).pay_url(payment_id))
     return render(request, "live/reservation.html", user=user, status=status, code=code)
+
+
+@router.get("/lucky-bags/{bag_id}")
+async def lucky_bag_page(request: Request, bag_id: PathId, s: Session, user: MaybeUser) -> Response:
+    """A lucky bag's public record in words: who could enter, how many did, the seed, and whether it checks out."""
+    bag = await lucky_bags.get_bag(s, bag_id)
+    verified = None if bag.seed is None else lucky_bags.draw(bag.seed, bag.entrants or [], bag.prizes) == (
+        bag.winners or [])
+    return render(request, "live/lucky_bag.html", user=user, bag=bag, verified=verified, labels=LABELS)
