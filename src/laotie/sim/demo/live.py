@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ipaddress
 import logging
 import os
 import random
 import shutil
-import signal
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -45,6 +41,7 @@ from laotie.live.media import plane
 from laotie.live.sale.service import cart, coupons, flash, lucky_bags
 from laotie.live.service import presence, sessions
 from laotie.models import Category, Product, Shop, Sku, User, utcnow
+from laotie.sim.demo import publisher
 
 log = logging.getLogger("laotie.demo")
 T = TypeVar("T")
@@ -59,7 +56,6 @@ LUCKY_BAG_MINUTES = 5
 LUCKY_BAG_KEYWORD = "老铁666"
 VIEWERS_PER_ROOM = 4
 CART_SIZE = 8
-CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 DEMO_MARKER = "demo-started"  # in the media prefix while a demo runs the media plane it started
 
 
@@ -233,64 +229,6 @@ async def close_rooms(db: Database, rooms: list[Room]) -> None:
             await _end_leftovers(s, await identity.get_user(s, room.host_id))
 
 
-# ---- the clip --------------------------------------------------------------------------------------
-
-def publisher_command(settings: Settings, room: Room, texts: Path | None) -> list[str]:
-    """ffmpeg streaming the room's generated clip to its stream key, in real time.
-
-    360x640 portrait at 15 fps, a keyframe every second (nginx-rtmp cuts HLS fragments only at
-    keyframes, and the media plane's fragments are one second), ultrafast and ~400 kbit/s:
-    a small fraction of one core per room. `texts` holds the drawtext files (None: no text,
-    for an ffmpeg built without drawtext).
-    """
-    c0, c1, c2 = room.theme.colours
-    video = f"gradients=size=360x640:rate=15:c0={c0}:c1={c1}:c2={c2}:nb_colors=3:speed=0.015:type=radial"
-    filters = ["drawbox=x=0:y=ih*0.13:w=iw:h=ih*0.25:color=black@0.3:t=fill"]
-    if texts is not None:
-        font = f"fontfile={CJK_FONT}" if CJK_FONT.is_file() else "font=Sans"
-        filters += [
-            f"drawtext={font}:textfile={texts / 'title.txt'}:expansion=none:fontsize=24:fontcolor=white"
-            ":x=(w-tw)/2:y=h*0.15:line_spacing=8",
-            f"drawtext={font}:textfile={texts / 'clock.txt'}:fontsize=60:fontcolor=white:x=(w-tw)/2:y=h*0.26",
-        ]
-    bind = ipaddress.IPv4Address(settings.rtmp_bind)
-    peer = "127.0.0.1" if bind.is_unspecified or bind.is_loopback else str(bind)
-    return [
-        settings.ffmpeg_binary, "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
-        "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", f"sine=frequency={room.theme.tone}:sample_rate=44100",
-        "-vf", ",".join(filters), "-af", "volume=0.08",
-        "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
-        "-g", "15", "-keyint_min", "15", "-sc_threshold", "0", "-b:v", "400k", "-maxrate", "500k", "-bufsize", "800k",
-        "-c:a", "aac", "-b:a", "48k", "-ac", "1",
-        "-f", "flv", f"rtmp://{peer}:{settings.rtmp_port}/{plane.INGEST_APP}/{room.key}",
-    ]
-
-
-def _write_texts(folder: Path, room: Room) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "title.txt").write_text(f"{room.theme.title}\n{room.shop_name}", encoding="utf-8")
-    # drawtext expands this every frame: the time of day, so the picture shows it is live.
-    (folder / "clock.txt").write_text("%{localtime:%H\\:%M\\:%S}", encoding="utf-8")
-    return folder
-
-
-# Loaded here, in the parent: between fork and exec the child should only make the call.
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """A demo killed outright (SIGKILL) takes its encoders with it, instead of leaving them streaming."""
-    if _LIBC is not None:
-        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-async def _has_drawtext(binary: str) -> bool:
-    proc = await asyncio.create_subprocess_exec(binary, "-hide_banner", "-filters", stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.DEVNULL)
-    out, _err = await proc.communicate()
-    return b" drawtext " in out
-
-
 # ---- beside the web server ---------------------------------------------------------------------------
 
 class LiveStage:
@@ -341,7 +279,7 @@ class LiveStage:
         self.closed = True
         try:
             for proc in list(self.encoders):  # should the cancellation have missed one
-                await _stop(proc)
+                await publisher.stop(proc)
             await close_rooms(db, self.rooms)
             if settle is not None:
                 with contextlib.suppress(TimeoutError):
@@ -354,7 +292,7 @@ class LiveStage:
     async def run(self, db: Database) -> None:
         if not await self._server_up():
             return
-        texts = await _has_drawtext(self.settings.ffmpeg_binary)
+        texts = await publisher.has_drawtext(self.settings.ffmpeg_binary)
         await asyncio.gather(*(self._keep_on_air(db, room, texts) for room in self.rooms))
 
     async def _server_up(self) -> bool:
@@ -383,7 +321,8 @@ class LiveStage:
 
     async def _on_air(self, db: Database, room: Room, with_text: bool) -> bool:
         """Publish; while the room is live run its sales and viewers; return when ffmpeg stops (was it live?)."""
-        texts = _write_texts(self.layout.prefix / "demo" / room.theme.slug, room) if with_text else None
+        texts = publisher.write_texts(
+            self.layout.prefix / "demo" / room.theme.slug, room.theme.title, room.shop_name) if with_text else None
         proc = await self._publish(room, texts)
         loops: list[asyncio.Task[None]] = []
         live = False
@@ -399,7 +338,7 @@ class LiveStage:
             for task in loops:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
-            await _stop(proc)
+            await publisher.stop(proc)
             self.encoders.discard(proc)
         log.warning("demo room %s: ffmpeg exited with %s; see %s", room.theme.slug, proc.returncode,
                     self._log_path(room))
@@ -410,10 +349,10 @@ class LiveStage:
 
     async def _publish(self, room: Room, texts: Path | None) -> asyncio.subprocess.Process:
         proc = await asyncio.create_subprocess_exec(
-            *publisher_command(self.settings, room, texts), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            *publisher.command(self.settings, room.theme.colours, room.theme.tone, room.key, texts),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
             # Its own session: a Ctrl-C in the terminal reaches the demo, which stops ffmpeg in order.
-            start_new_session=True, preexec_fn=_die_with_parent)
+            start_new_session=True, preexec_fn=publisher.die_with_parent)
         self.encoders.add(proc)
         logging_task = asyncio.create_task(self._keep_log(proc, room), name=f"demo-ffmpeg-log-{room.theme.slug}")
         self.log_tasks.add(logging_task)
@@ -561,20 +500,6 @@ async def _guard(room: Room, what: str, step: Awaitable[T]) -> T | None:
     except Exception:
         log.exception("demo room %s, %s failed", room.theme.slug, what)
     return None
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> None:
-    """SIGINT lets ffmpeg close the RTMP stream cleanly; SIGKILL if it will not go."""
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(proc.wait(), timeout=5)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
-
 
 
 # ---- the demo command's side ------------------------------------------------------------------------
