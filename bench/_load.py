@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -368,3 +369,12 @@ async def _pg_rate(pool: Any, size: int, sku_id: int, seconds: float) -> float:
 
     await asyncio.gather(*(worker(n) for n in range(size)))
     return done / seconds
+
+
+def raise_fd_limit() -> int:
+    """Thousands of sockets: the soft limit on open files raised to the hard one (inherited by children)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return int(want)

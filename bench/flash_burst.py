@@ -34,7 +34,6 @@ import base64
 import json
 import os
 import random
-import resource
 import shutil
 import signal
 import subprocess
@@ -66,13 +65,6 @@ TARGETS = {"answered_share": 1.0, "p99_ms": 1000.0, "sold_out_seen_by_all_ms": 5
 
 ui = Console(stderr=True)
 out = Console()
-
-
-def raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = hard if hard != resource.RLIM_INFINITY else 1 << 20
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
 # ---- the client worker (a subprocess: `flash_burst.py --worker -`, its spec on stdin) -----------------
@@ -441,13 +433,13 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
-        raise_fd_limit()
+        _load.raise_fd_limit()
         import uvloop
 
         uvloop.run(worker_main(json.loads(sys.stdin.readline())))
         return
     args = parse_args()
-    raise_fd_limit()  # inherited by the server and the client workers
+    _load.raise_fd_limit()  # inherited by the server and the client workers
     for name in [n for n in os.environ if n.startswith("LAOTIE_") and n != "LAOTIE_BENCH_BURST_REDIS_URL"]:
         del os.environ[name]
     started = time.monotonic()

@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -62,14 +61,6 @@ DRAIN_SECONDS = 3.0
 
 ui = Console(stderr=True)
 out = Console()
-
-
-def raise_fd_limit() -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = hard if hard != resource.RLIM_INFINITY else 1 << 20
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    return int(want)
 
 
 # ---- the client worker (a subprocess: `live_chat.py --worker '<json>'`) ----------------------
@@ -444,13 +435,13 @@ def parse_args() -> argparse.Namespace:
 
 def run() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
-        raise_fd_limit()
+        _load.raise_fd_limit()
         import uvloop
 
         uvloop.run(worker_main(json.loads(sys.argv[2])))
         return
     args = parse_args()
-    fd_limit = raise_fd_limit()  # inherited by the servers and the client workers
+    fd_limit = _load.raise_fd_limit()  # inherited by the servers and the client workers
     for name in [n for n in os.environ if n.startswith("LAOTIE_")]:
         del os.environ[name]  # the server runs on laotie's defaults plus what this bench sets
     started = time.monotonic()
