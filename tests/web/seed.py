@@ -49,6 +49,17 @@ async def merchant_with_product(s: AsyncSession, settings: Settings, username: s
     return Merchant(user, product.id, view.skus[0].id)
 
 
+async def live_host(s: AsyncSession, settings: Settings, username: str, *, title: str) -> tuple[Merchant, int]:
+    """A merchant with one product, live (the stream authorised) with the product in the live cart; the session id."""
+    from laotie.live.sale.service import cart
+    from laotie.live.service import sessions
+
+    host = await merchant_with_product(s, settings, username, title=title)
+    session = await sessions.authorize_publish(s, await sessions.rotate_stream_key(s, host.user))
+    await cart.add_to_live_cart(s, host.user, session.id, host.product_id)
+    return host, session.id
+
+
 async def fresh_database(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Settings]:
     """A browser test's own migrated SQLite database and settings (Chromium required: skip or fail)."""
     from tests.serving import CHROMIUM, require

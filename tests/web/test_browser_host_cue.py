@@ -17,11 +17,9 @@ from playwright.async_api import Page, expect
 
 from laotie.config import Settings
 from laotie.kit.db import Database
-from laotie.live.sale.service import cart
-from laotie.live.service import sessions
 from tests.serving import serve
 from tests.web.phone import assert_phone_width, phones
-from tests.web.seed import PASSWORD, merchant_with_product
+from tests.web.seed import PASSWORD, live_host
 
 pytestmark = pytest.mark.browser
 
@@ -41,10 +39,8 @@ async def _seed(settings: Settings) -> int:
     db = Database.connect(settings)
     try:
         async with db.transaction() as s:
-            host = await merchant_with_product(s, settings, HOST, title="Lychee 1kg")
-            session = await sessions.authorize_publish(s, await sessions.rotate_stream_key(s, host.user))
-            await cart.add_to_live_cart(s, host.user, session.id, host.product_id)
-            return session.id
+            _host, session_id = await live_host(s, settings, HOST, title="Lychee 1kg")
+            return session_id
     finally:
         await db.dispose()
 

@@ -16,11 +16,9 @@ from playwright.async_api import expect
 
 from laotie.config import Settings
 from laotie.kit.db import Database
-from laotie.live.sale.service import cart
-from laotie.live.service import sessions
 from tests.serving import serve
 from tests.web.phone import assert_phone_width, phones
-from tests.web.seed import account, fresh_database, merchant_with_product
+from tests.web.seed import account, fresh_database, live_host
 
 pytestmark = pytest.mark.browser
 
@@ -38,11 +36,9 @@ async def _seed(settings: Settings) -> int:
     db = Database.connect(settings)
     try:
         async with db.transaction() as s:
-            host = await merchant_with_product(s, settings, "tea_host", title="Tieguanyin 250g")
+            _host, session_id = await live_host(s, settings, "tea_host", title="Tieguanyin 250g")
             await account(s, settings, VIEWER)
-            session = await sessions.authorize_publish(s, await sessions.rotate_stream_key(s, host.user))
-            await cart.add_to_live_cart(s, host.user, session.id, host.product_id)
-            return session.id
+            return session_id
     finally:
         await db.dispose()
 
