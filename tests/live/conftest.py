@@ -14,7 +14,7 @@ import pytest
 from laotie.app import create_app
 from laotie.live.media.endpoints import callback_token
 from tests.conftest import make_settings
-from tests.support import ENGLISH, Api
+from tests.support import ENGLISH, Api, flushed_redis
 
 REDIS_TEST_URL = os.environ.get("LAOTIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -42,17 +42,7 @@ async def go_live(api: Api, stock: int = 500) -> LiveRoom:
 
 @pytest.fixture
 async def redis_api(tmp_path: Path, migrated_sqlite: Path) -> AsyncIterator[Api]:
-    import redis.asyncio as redis
-
-    client = redis.from_url(REDIS_TEST_URL)
-    try:
-        await client.flushdb()
-    except Exception as exc:
-        await client.aclose()
-        if os.environ.get("CI", "").lower() == "true":
-            raise
-        pytest.skip(f"Redis mode needs Redis at {REDIS_TEST_URL}: {exc}")
-    await client.aclose()
+    await flushed_redis(REDIS_TEST_URL)
     shutil.copy(migrated_sqlite, tmp_path / "r.db")
     settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", redis_url=REDIS_TEST_URL)
     app = create_app(settings)

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from laotie.kit.db import Database
-from tests.conftest import CI, make_settings
+from tests.conftest import make_settings
 from tests.live.chat.support import SeededRoom, chat, free_port, seed_room
+from tests.support import flushed_redis
 
 # Its own Redis database: other suites flush theirs.
 REDIS_URL = os.environ.get("LAOTIE_TEST_CHAT_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -23,18 +24,7 @@ REDIS_URL = os.environ.get("LAOTIE_TEST_CHAT_REDIS_URL", "redis://127.0.0.1:6379
 
 @pytest.fixture
 async def redis_db() -> AsyncIterator[str]:
-    import redis.asyncio as redis
-
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.flushdb()
-    except Exception as exc:
-        if CI:
-            raise
-        pytest.skip(f"needs Redis at {REDIS_URL}: {exc}")
-    finally:
-        await client.aclose()
-    yield REDIS_URL
+    yield await flushed_redis(REDIS_URL)
 
 
 class Servers:

@@ -19,7 +19,8 @@ from laotie.kit import fastpath
 from laotie.live.sale.board import board_of
 from laotie.live.sale.fastpath import buy_flash_fast
 from laotie.models import FlashPurchase, Order
-from tests.conftest import CI, make_settings
+from tests import support
+from tests.conftest import make_settings
 from tests.live.chat.support import ChatClient, chat, fast_chat, served
 from tests.live.conftest import LiveRoom, go_live
 from tests.live.sale.test_flash import schedule, wait_for_orders
@@ -31,18 +32,7 @@ KEY = "Idempotency-Key"
 
 
 async def flushed_redis(url: str = REDIS_URL) -> str:
-    import redis.asyncio as redis
-
-    client = redis.from_url(url)
-    try:
-        await client.flushdb()
-    except Exception as exc:
-        if CI:
-            raise
-        pytest.skip(f"needs Redis at {url}: {exc}")
-    finally:
-        await client.aclose()
-    return url
+    return await support.flushed_redis(url)
 
 
 @pytest.fixture
