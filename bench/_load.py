@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import resource
 import signal
@@ -378,3 +379,12 @@ def raise_fd_limit() -> int:
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     return int(want)
+
+
+async def json_line(proc: subprocess.Popen[str], within: float) -> dict[str, Any]:
+    """The next JSON line a client worker process writes on stdout, waited for at most `within` seconds."""
+    assert proc.stdout is not None
+    raw = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), within)
+    if not raw:
+        raise RuntimeError(f"client worker exited with {proc.wait()}")
+    return dict(json.loads(raw))

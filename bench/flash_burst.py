@@ -244,11 +244,7 @@ class Worker:
         self.proc.stdin.flush()
 
     async def line(self, within: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        raw = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), within)
-        if not raw:
-            raise RuntimeError(f"client worker exited with {self.proc.wait()}")
-        return dict(json.loads(raw))
+        return await _load.json_line(self.proc, within)
 
     def say(self, text: str) -> None:
         assert self.proc.stdin is not None

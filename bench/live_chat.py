@@ -154,11 +154,7 @@ class Worker:
     ready: dict[str, Any] = field(default_factory=dict)
 
     async def line(self, within: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        raw = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), within)
-        if not raw:
-            raise RuntimeError(f"client worker exited with {self.proc.wait()}")
-        return dict(json.loads(raw))
+        return await _load.json_line(self.proc, within)
 
 
 def start_workers(url: str, viewers: int, procs: int, probe_every: int) -> list[Worker]:
